@@ -1,0 +1,1 @@
+//! Transmit hash policies (placeholder until the bit-exact implementation lands).

@@ -1,0 +1,1 @@
+//! Option table (placeholder until the table lands).

@@ -1,0 +1,1 @@
+//! Deterministic simulation of bonds, links and switches in virtual time.
