@@ -356,13 +356,21 @@ mod tests {
         assert_eq!(Mode::from_number(6), Some(Mode::Alb));
         assert_eq!(Mode::from_number(7), None);
         assert_eq!(XmitHashPolicy::Layer23.number(), 2);
-        assert_eq!(XmitHashPolicy::from_name("vlan+srcmac"), Some(XmitHashPolicy::VlanSrcMac));
+        assert_eq!(
+            XmitHashPolicy::from_name("vlan+srcmac"),
+            Some(XmitHashPolicy::VlanSrcMac)
+        );
         assert_eq!(FailOverMac::Follow.to_string_buf().as_str(), "follow");
     }
 
     #[test]
     fn delays_round_to_miimon() {
-        let mut c = Config { miimon: 100, updelay_ms: 250, downdelay_ms: 99, ..Config::default() };
+        let mut c = Config {
+            miimon: 100,
+            updelay_ms: 250,
+            downdelay_ms: 99,
+            ..Config::default()
+        };
         assert_eq!(c.updelay(), Duration::from_millis(200));
         assert_eq!(c.downdelay(), Duration::ZERO);
         c.miimon = 0;

@@ -11,14 +11,24 @@
 #[cfg(all(feature = "defmt", feature = "log"))]
 compile_error!("features `defmt` and `log` are mutually exclusive");
 
+#[macro_use]
 mod fmt;
 
+pub mod bond;
 pub mod config;
+pub mod event;
 pub mod hash;
 pub mod options;
+pub mod port;
+pub mod status;
 pub mod time;
 pub mod wire;
 
+pub use bond::{
+    Action, Bond, BondAddress, BondError, DropReason, IpAddress, RxVerdict, Transmit, TxVerdict,
+};
 pub use config::{Config, IfName, Mode, XmitHashPolicy};
+pub use event::Event;
+pub use port::{Duplex, LinkSample, LinkState, PortConfig, PortId, PortSet};
 pub use time::{Duration, Instant};
 pub use wire::EthernetAddress;

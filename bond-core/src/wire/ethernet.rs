@@ -185,7 +185,14 @@ mod tests {
         assert_eq!(m.0, [0x02, 0x00, 0x5e, 0x0a, 0x0b, 0xff]);
         assert_eq!(m.to_string_lossy(), "02:00:5e:0a:0b:ff");
         assert_eq!("02-00-5e-0a-0b-ff".parse::<EthernetAddress>(), Ok(m));
-        for bad in ["", "02:00:5e:0a:0b", "02:00:5e:0a:0b:ff:00", "02:00:5e:0a:0b:fff", "zz:00:00:00:00:00", "02::00:00:00:00"] {
+        for bad in [
+            "",
+            "02:00:5e:0a:0b",
+            "02:00:5e:0a:0b:ff:00",
+            "02:00:5e:0a:0b:fff",
+            "zz:00:00:00:00:00",
+            "02::00:00:00:00",
+        ] {
             assert_eq!(bad.parse::<EthernetAddress>(), Err(ParseMacError), "{bad}");
         }
     }
@@ -204,7 +211,12 @@ mod tests {
     fn frame_view() {
         assert!(Frame::new_checked(&[0; 13]).is_none());
         let mut buf = [0u8; 20];
-        emit_header(&mut buf, EthernetAddress::BROADCAST, EthernetAddress([2, 0, 0, 0, 0, 1]), ethertype::ARP);
+        emit_header(
+            &mut buf,
+            EthernetAddress::BROADCAST,
+            EthernetAddress([2, 0, 0, 0, 0, 1]),
+            ethertype::ARP,
+        );
         let f = Frame::new_checked(&buf).unwrap();
         assert!(f.dst_addr().is_broadcast());
         assert_eq!(f.src_addr(), EthernetAddress([2, 0, 0, 0, 0, 1]));

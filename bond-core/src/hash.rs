@@ -1,1 +1,0 @@
-//! Transmit hash policies (placeholder until the bit-exact implementation lands).

@@ -1,1 +1,0 @@
-//! Option table (placeholder until the table lands).
