@@ -25,7 +25,8 @@ pub mod time;
 pub mod wire;
 
 pub use bond::{
-    Action, Bond, BondAddress, BondError, DropReason, IpAddress, RxVerdict, Transmit, TxVerdict,
+    Action, Bond, BondAddress, BondError, DropReason, IpAddress, RxVerdict, SetOptionError,
+    Transmit, TxVerdict,
 };
 pub use config::{Config, IfName, Mode, XmitHashPolicy};
 pub use event::Event;

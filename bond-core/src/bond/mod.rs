@@ -13,6 +13,7 @@
 //! Pending output is state (per-port flags, a countdown), never a queue that can grow.
 
 mod active;
+mod configure;
 mod datapath;
 mod monitor;
 mod notify;
@@ -27,6 +28,7 @@ use crate::port::{LinkState, Port, PortConfig, PortId, PortStatus};
 use crate::time::{earliest, Instant};
 use crate::wire::EthernetAddress;
 
+pub use configure::SetOptionError;
 pub use datapath::{DropReason, RxVerdict, TxVerdict};
 pub use notify::{
     AddressesFull, BondAddress, IpAddress, Transmit, MAX_ADDRESSES, MIN_TRANSMIT_BUF,
@@ -503,7 +505,7 @@ impl<const N: usize> Bond<N> {
 }
 
 /// Refuse configurations whose behaviour is not implemented yet, rather than pretend.
-fn check_supported(config: &Config) -> Result<(), BondError> {
+pub(super) fn check_supported(config: &Config) -> Result<(), BondError> {
     match config.mode {
         Mode::Lacp => Err(BondError::Unsupported {
             option: "mode",

@@ -852,3 +852,96 @@ fn timeouts_are_never_in_the_past_after_handling() {
         }
     }
 }
+
+#[test]
+fn set_option_primary_takes_over_at_once() {
+    let mut b = bond_with(cfg(Mode::ActiveBackup, 100), 2);
+    assert_eq!(b.active_port(), Some(P0));
+    b.set_option(ms(5), "primary", "eth1").unwrap();
+    assert_eq!(b.primary_port(), Some(P1));
+    assert_eq!(b.active_port(), Some(P1));
+    b.set_option(ms(6), "primary", "").unwrap();
+    assert_eq!(b.primary_port(), None);
+    // Linux 6.x reselects on clearing: with no primary the highest-prio port that is up wins,
+    // the first joined on ties, and primary_reselect=always lets it take over.
+    assert_eq!(b.active_port(), Some(P0));
+}
+
+#[test]
+fn set_option_active_slave() {
+    let mut b = bond_with(cfg(Mode::ActiveBackup, 100), 2);
+    b.set_option(ms(5), "active_slave", "eth1").unwrap();
+    assert_eq!(b.active_port(), Some(P1));
+    let err = b.set_option(ms(5), "active_slave", "eth7").unwrap_err();
+    assert_eq!(err, SetOptionError::ActivePort(SetActiveError::NoSuchPort));
+    assert_eq!(
+        b.config().active_slave.as_deref(),
+        Some("eth1"),
+        "unchanged on error"
+    );
+}
+
+#[test]
+fn set_option_refusals_change_nothing() {
+    let mut b = bond_with(cfg(Mode::ActiveBackup, 100), 2);
+    let before = b.config().clone();
+    // Mode needs no ports and the bond down.
+    assert!(matches!(
+        b.set_option(ms(1), "mode", "balance-rr"),
+        Err(SetOptionError::Option(_))
+    ));
+    // The ARP monitor is validated but not implemented: refused whole.
+    let err = b.set_option(ms(1), "arp_interval", "100").unwrap_err();
+    assert!(matches!(err, SetOptionError::Unsupported(_)), "{err:?}");
+    let mut text = heapless::String::<128>::new();
+    core::fmt::write(&mut text, format_args!("{err}")).unwrap();
+    assert_eq!(
+        text.as_str(),
+        "option \"arp_interval\": the ARP link monitor is not implemented yet"
+    );
+    assert!(b.set_option(ms(1), "mimon", "100").is_err());
+    assert_eq!(b.config(), &before);
+    assert_eq!(b.config().miimon, 100);
+}
+
+#[test]
+fn set_option_all_slaves_active_toggles_backup_rx() {
+    let mut b = bond_with(cfg(Mode::ActiveBackup, 100), 2);
+    let f = frame(PEER, MAC0, 0x0800, 60);
+    assert_eq!(
+        b.handle_rx(ms(1), P1, &f),
+        RxVerdict::Drop(DropReason::InactivePort)
+    );
+    b.set_option(ms(2), "all_slaves_active", "1").unwrap();
+    assert_eq!(b.handle_rx(ms(3), P1, &f), RxVerdict::Deliver);
+    b.set_option(ms(4), "all_slaves_active", "0").unwrap();
+    assert_eq!(
+        b.handle_rx(ms(5), P1, &f),
+        RxVerdict::Drop(DropReason::InactivePort)
+    );
+}
+
+#[test]
+fn mode_change_on_an_empty_down_bond() {
+    let mut b = Bond::<2>::new(ms(0), cfg(Mode::ActiveBackup, 100), None, 0).unwrap();
+    b.set_admin_up(ms(0), false);
+    b.set_option(ms(1), "mode", "balance-xor").unwrap();
+    b.set_option(ms(1), "xmit_hash_policy", "layer3+4").unwrap();
+    b.set_admin_up(ms(2), true);
+    b.add_port(ms(2), &port("eth0", MAC0, true)).unwrap();
+    assert_eq!(
+        b.select_tx(ms(3), &frame(MAC0, PEER, 0x0800, 60)),
+        TxVerdict::Port(P0)
+    );
+    assert_eq!(b.config().mode, Mode::Xor);
+}
+
+#[test]
+fn turning_miimon_on_starts_watching_links() {
+    let mut b = bond_with(cfg(Mode::ActiveBackup, 0), 2);
+    b.handle_link(ms(1), P0, LinkSample::DOWN);
+    assert_eq!(b.active_port(), Some(P0), "no monitor, no failover (Linux)");
+    b.set_option(ms(2), "miimon", "100").unwrap();
+    assert_eq!(b.port(P0).unwrap().link, LinkState::Down);
+    assert_eq!(b.active_port(), Some(P1));
+}
