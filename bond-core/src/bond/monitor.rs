@@ -35,10 +35,10 @@ impl<const N: usize> Bond<N> {
         };
         let carrier_changed = port.carrier != sample.up;
         port.carrier = sample.up;
-        if sample.up {
-            port.speed_mbps = sample.speed_mbps;
-            port.duplex = sample.duplex;
-        }
+        // As Linux re-reads ethtool on every carrier change: a NIC without link usually
+        // reports unknown speed and duplex, and the status text says so.
+        port.speed_mbps = sample.speed_mbps;
+        port.duplex = sample.duplex;
         if self.config.miimon == 0 {
             if carrier_changed {
                 self.refresh_tx_tables();

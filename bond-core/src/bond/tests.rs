@@ -781,8 +781,8 @@ Slave queue ID: 0
 
 Slave Interface: eth1
 MII Status: down
-Speed: 100 Mbps
-Duplex: half
+Speed: Unknown
+Duplex: Unknown
 Link Failure Count: 1
 Permanent HW addr: 02:00:00:00:00:11
 Slave queue ID: 0
