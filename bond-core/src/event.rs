@@ -26,6 +26,14 @@ pub enum Event {
         /// Whether the bond now has carrier.
         up: bool,
     },
+    /// 802.3ad: a port's Mux machine changed state (it started or stopped collecting or
+    /// distributing).
+    LacpMuxChanged {
+        /// The port.
+        port: PortId,
+        /// The new state.
+        state: crate::lacp::MuxState,
+    },
     /// Multicast group memberships should be reported again (`resend_igmp`): the host stack
     /// should resend its IGMP/MLD reports through the bond.
     McastRejoin,

@@ -18,6 +18,7 @@ pub mod bond;
 pub mod config;
 pub mod event;
 pub mod hash;
+pub mod lacp;
 pub mod options;
 pub mod port;
 pub mod status;

@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crate::config::IfName;
+use crate::lacp::port::LacpPort;
 use crate::time::Instant;
 use crate::wire::EthernetAddress;
 
@@ -145,6 +146,8 @@ pub struct PortConfig {
     pub prio: i32,
     /// Transmit queue id (`queue_id`), reported in status. Linux default 0.
     pub queue_id: u16,
+    /// 802.3ad Actor_Port_Priority (`actor_port_prio`). Linux default 255.
+    pub actor_port_prio: u16,
 }
 
 impl PortConfig {
@@ -161,6 +164,7 @@ impl PortConfig {
             link,
             prio: 0,
             queue_id: 0,
+            actor_port_prio: crate::lacp::DEFAULT_PORT_PRIORITY,
         })
     }
 }
@@ -210,6 +214,8 @@ pub(crate) struct Port {
     pub(crate) queue_id: u16,
     pub(crate) last_link_up: Option<Instant>,
     pub(crate) stats: PortStats,
+    /// 802.3ad state (unused in the other modes).
+    pub(crate) lacp: LacpPort,
 }
 
 impl Port {
@@ -231,6 +237,7 @@ impl Port {
             queue_id: cfg.queue_id,
             last_link_up: None,
             stats: PortStats::default(),
+            lacp: LacpPort::new(0, cfg.actor_port_prio, Instant::ZERO),
         }
     }
 

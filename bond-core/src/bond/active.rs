@@ -42,7 +42,7 @@ impl<const N: usize> Bond<N> {
     }
 
     /// Linux `bond_select_active_slave`.
-    pub(super) fn select_active(&mut self, now: Instant) {
+    pub(crate) fn select_active(&mut self, now: Instant) {
         let best = self.find_best(now);
         if best != self.curr_active {
             self.change_active(now, best);
@@ -131,7 +131,7 @@ impl<const N: usize> Bond<N> {
     }
 
     /// Linux `bond_change_active_slave`.
-    pub(super) fn change_active(&mut self, now: Instant, new: Option<PortId>) {
+    pub(crate) fn change_active(&mut self, now: Instant, new: Option<PortId>) {
         let old = self.curr_active;
         if old == new {
             return;

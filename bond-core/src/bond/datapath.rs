@@ -77,7 +77,7 @@ pub(super) struct TxTables<const N: usize> {
 }
 
 impl<const N: usize> TxTables<N> {
-    pub(super) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self {
             usable: heapless::Vec::new(),
             rr_next: [NO_PORT; N],
@@ -89,7 +89,7 @@ impl<const N: usize> TxTables<N> {
         }
     }
 
-    pub(super) fn usable_count(&self) -> usize {
+    pub(crate) fn usable_count(&self) -> usize {
         self.usable.len()
     }
 
@@ -115,7 +115,7 @@ impl<const N: usize> TxTables<N> {
 
 impl<const N: usize> Bond<N> {
     /// Rebuild the transmit tables from the ports' current state.
-    pub(super) fn refresh_tx_tables(&mut self) {
+    pub(crate) fn refresh_tx_tables(&mut self) {
         let t = &mut self.tables;
         t.usable.clear();
         t.broadcast = PortSet::EMPTY;
@@ -159,12 +159,19 @@ impl<const N: usize> Bond<N> {
             Mode::RoundRobin => self.select_round_robin(&eth),
             Mode::ActiveBackup => self.select_active_backup(),
             Mode::Xor => self.select_xor(frame),
+            Mode::Lacp if self.config.broadcast_neighbor && is_neighbor_discovery(&eth) => {
+                // broadcast_neighbor: ARP and ND go out on every port so every switch of a
+                // multi-chassis LAG learns us.
+                Some(TxVerdict::Ports(self.tables.broadcast))
+                    .filter(|_| !self.tables.broadcast.is_empty())
+            }
+            Mode::Lacp => self.select_xor(frame),
             Mode::Broadcast => match self.tables.broadcast {
                 set if set.is_empty() => None,
                 set => Some(TxVerdict::Ports(set)),
             },
             // Bond::new refuses these modes until they are implemented.
-            Mode::Lacp | Mode::Tlb | Mode::Alb => None,
+            Mode::Tlb | Mode::Alb => None,
         };
         let Some(verdict) = verdict else {
             self.stats.tx_no_port += 1;
@@ -240,15 +247,26 @@ impl<const N: usize> Bond<N> {
     /// (backup) port is not delivered to the bond, except link-local group frames, which go to
     /// the port's own listeners; `all_slaves_active=1` turns the suppression off.
     pub fn handle_rx(&mut self, now: Instant, id: PortId, frame: &[u8]) -> RxVerdict {
-        let _ = now;
         let Some(port) = self.ports.get_mut(id.index()).and_then(Option::as_mut) else {
             self.stats.rx_unknown_port += 1;
             return RxVerdict::Drop(DropReason::UnknownPort);
         };
         port.stats.rx_packets += 1;
         port.stats.rx_bytes += frame.len() as u64;
-        let Some(eth) = EthernetFrame::new_checked(frame) else {
+        if frame.len() < ethernet::HEADER_LEN {
             self.stats.rx_truncated += 1;
+            return RxVerdict::Drop(DropReason::Truncated);
+        }
+        // 802.3ad consumes its own protocol frames first (Linux `recv_probe`).
+        if self.config.mode == Mode::Lacp && self.admin_up {
+            if let Some(verdict) = self.lacp_rx(now, id, frame) {
+                return verdict;
+            }
+        }
+        let Some(port) = self.ports.get_mut(id.index()).and_then(Option::as_mut) else {
+            return RxVerdict::Drop(DropReason::UnknownPort);
+        };
+        let Some(eth) = EthernetFrame::new_checked(frame) else {
             return RxVerdict::Drop(DropReason::Truncated);
         };
         if port.inactive {
@@ -260,6 +278,20 @@ impl<const N: usize> Bond<N> {
         }
         port.stats.rx_delivered += 1;
         RxVerdict::Deliver
+    }
+}
+
+/// ARP, or ICMPv6 neighbor discovery (router/neighbor solicitation and advertisement, redirect),
+/// untagged: what `broadcast_neighbor` sends on every port.
+fn is_neighbor_discovery(eth: &EthernetFrame<'_>) -> bool {
+    const ICMPV6: u8 = 58;
+    let ip = eth.payload();
+    match eth.ethertype() {
+        ethernet::ethertype::ARP => true,
+        ethernet::ethertype::IPV6 => {
+            ip.len() > 40 && ip[6] == ICMPV6 && (133..=137).contains(&ip[40])
+        }
+        _ => false,
     }
 }
 

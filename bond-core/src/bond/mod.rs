@@ -155,23 +155,29 @@ pub struct BondStats {
 /// A bond of at most `N` ports (`N` ≤ 32).
 #[derive(Debug)]
 pub struct Bond<const N: usize> {
-    config: Config,
-    mac: EthernetAddress,
+    pub(crate) config: Config,
+    pub(crate) mac: EthernetAddress,
     /// The MAC was given by the caller, so ports joining do not replace it.
-    mac_explicit: bool,
-    mac_pending: bool,
-    admin_up: bool,
-    ports: [Option<Port>; N],
+    pub(crate) mac_explicit: bool,
+    pub(crate) mac_pending: bool,
+    pub(crate) admin_up: bool,
+    pub(crate) ports: [Option<Port>; N],
     /// Ports in the order they joined (Linux list order: it decides ties and hashing).
-    order: heapless::Vec<PortId, N>,
-    curr_active: Option<PortId>,
-    primary: Option<PortId>,
-    force_primary: bool,
-    carrier: bool,
+    pub(crate) order: heapless::Vec<PortId, N>,
+    pub(crate) curr_active: Option<PortId>,
+    pub(crate) primary: Option<PortId>,
+    pub(crate) force_primary: bool,
+    pub(crate) carrier: bool,
     tables: datapath::TxTables<N>,
     notify: notify::Notifier,
-    events: EventQueue,
-    stats: BondStats,
+    pub(crate) events: EventQueue,
+    pub(crate) stats: BondStats,
+    /// 802.3ad aggregators, one per port slot (as Linux gives each port one).
+    pub(crate) aggs: [crate::lacp::selection::Aggregator; N],
+    /// The last aggregator ID handed out.
+    pub(crate) next_agg_id: u16,
+    /// Goodbye LACPDUs of ports that left, not yet sent.
+    pub(crate) final_pdus: [Option<crate::lacp::FinalPdu>; N],
 }
 
 impl<const N: usize> Bond<N> {
@@ -205,6 +211,9 @@ impl<const N: usize> Bond<N> {
             notify: notify::Notifier::default(),
             events: EventQueue::default(),
             stats: BondStats::default(),
+            aggs: [crate::lacp::selection::Aggregator::default(); N],
+            next_agg_id: 0,
+            final_pdus: [None; N],
             config,
         };
         if bond.config.miimon == 0 && bond.config.arp_interval == 0 {
@@ -332,10 +341,10 @@ impl<const N: usize> Bond<N> {
         if port.link != LinkState::Down {
             port.last_link_up = Some(now);
         }
-        if self.config.mode == Mode::ActiveBackup {
-            self.mark_backup(&mut port);
-        } else {
-            port.active = true;
+        match self.config.mode {
+            // 802.3ad ports carry nothing until LACP says so.
+            Mode::ActiveBackup | Mode::Lacp => self.mark_backup(&mut port),
+            _ => port.active = true,
         }
         let link_up = port.link == LinkState::Up;
         self.ports[slot] = Some(port);
@@ -357,6 +366,9 @@ impl<const N: usize> Bond<N> {
         if self.config.mode.uses_primary() {
             self.select_active(now);
         }
+        if self.config.mode == Mode::Lacp {
+            self.lacp_bind(now, id);
+        }
         self.update_carrier();
         Ok(id)
     }
@@ -365,6 +377,9 @@ impl<const N: usize> Bond<N> {
     /// bond had changed it.
     pub fn remove_port(&mut self, now: Instant, id: PortId) -> Option<EthernetAddress> {
         let pos = self.order.iter().position(|&p| p == id)?;
+        if self.config.mode == Mode::Lacp {
+            self.lacp_unbind(now, id);
+        }
         let port = self.ports[id.index()].take()?;
         self.order.remove(pos);
         info!("bond: port {} left", id.0);
@@ -397,8 +412,10 @@ impl<const N: usize> Bond<N> {
         if !up {
             self.notify.stop();
         }
+        if self.config.mode == Mode::Lacp {
+            self.lacp_admin_changed(now, up);
+        }
         self.update_carrier();
-        let _ = now;
     }
 
     /// Set a port's failover priority (`prio`, higher wins) and reselect as Linux does.
@@ -438,6 +455,27 @@ impl<const N: usize> Bond<N> {
         None
     }
 
+    /// Write the next control frame the bond must send into `buf`: LACPDUs and marker
+    /// responses (802.3ad), then gratuitous ARPs and unsolicited NAs after a failover.
+    ///
+    /// Call it until it returns `None` after every input and command. After `remove_port`,
+    /// drain it before closing the port: an 802.3ad port says goodbye to its partner.
+    ///
+    /// # Panics
+    /// If `buf` is shorter than [`MIN_TRANSMIT_BUF`] bytes.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        assert!(
+            buf.len() >= MIN_TRANSMIT_BUF,
+            "poll_transmit needs a {MIN_TRANSMIT_BUF}-byte buffer"
+        );
+        if self.config.mode == Mode::Lacp || self.final_pdus.iter().any(Option::is_some) {
+            if let Some(t) = self.lacp_poll_transmit(now, buf) {
+                return Some(t);
+            }
+        }
+        self.poll_notification(now, buf)
+    }
+
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop()
@@ -451,13 +489,19 @@ impl<const N: usize> Bond<N> {
             .iter()
             .filter_map(|&id| self.port_ref(id).and_then(|p| p.link_deadline))
             .min();
-        earliest(ports, self.notify.next_deadline())
+        let lacp = (self.config.mode == Mode::Lacp && self.admin_up)
+            .then(|| self.lacp_deadline())
+            .flatten();
+        earliest(earliest(ports, self.notify.next_deadline()), lacp)
     }
 
     /// Handle the passing of time: expire `updelay`/`downdelay` and send due notifications.
     /// Calling it early, or more than once, is harmless.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.expire_link_delays(now);
+        if self.config.mode == Mode::Lacp && self.admin_up {
+            self.lacp_run(now);
+        }
         self.notify.on_timeout(now, &mut self.events);
     }
 
@@ -480,18 +524,21 @@ impl<const N: usize> Bond<N> {
 
     /// Linux `bond_set_slave_inactive_flags`: backup state, and RX suppression unless
     /// `all_slaves_active`.
-    fn mark_backup(&self, port: &mut Port) {
+    pub(crate) fn mark_backup(&self, port: &mut Port) {
         port.active = false;
         port.inactive = !self.config.all_slaves_active;
     }
 
     /// Linux `bond_set_carrier` for the modes without LACP: up while some port's link is up.
-    fn update_carrier(&mut self) {
+    pub(crate) fn update_carrier(&mut self) {
         let up = self.admin_up
-            && self
-                .order
-                .iter()
-                .any(|&id| self.port_ref(id).is_some_and(|p| p.link == LinkState::Up));
+            && if self.config.mode == Mode::Lacp {
+                self.lacp_carrier()
+            } else {
+                self.order
+                    .iter()
+                    .any(|&id| self.port_ref(id).is_some_and(|p| p.link == LinkState::Up))
+            };
         if up != self.carrier {
             self.carrier = up;
             self.events.push(Event::CarrierChanged { up });
@@ -507,10 +554,6 @@ impl<const N: usize> Bond<N> {
 /// Refuse configurations whose behaviour is not implemented yet, rather than pretend.
 pub(super) fn check_supported(config: &Config) -> Result<(), BondError> {
     match config.mode {
-        Mode::Lacp => Err(BondError::Unsupported {
-            option: "mode",
-            what: "802.3ad",
-        }),
         Mode::Tlb => Err(BondError::Unsupported {
             option: "mode",
             what: "balance-tlb",

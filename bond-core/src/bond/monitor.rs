@@ -39,21 +39,19 @@ impl<const N: usize> Bond<N> {
         // reports unknown speed and duplex, and the status text says so.
         port.speed_mbps = sample.speed_mbps;
         port.duplex = sample.duplex;
-        if self.config.miimon == 0 {
-            if carrier_changed {
-                self.refresh_tx_tables();
-            }
-            return;
+        if self.config.miimon != 0 {
+            let verdict = self.inspect(now, id);
+            self.commit(now, id, verdict);
         }
-        let verdict = self.inspect(now, id);
-        self.commit(now, id, verdict);
-        if carrier_changed && verdict == Verdict::Same {
+        if self.config.mode == Mode::Lacp {
+            self.lacp_link_changed(now, id);
+        } else if carrier_changed {
             self.refresh_tx_tables();
         }
     }
 
     /// End the `updelay`/`downdelay` of every port whose deadline has passed.
-    pub(super) fn expire_link_delays(&mut self, now: Instant) {
+    pub(crate) fn expire_link_delays(&mut self, now: Instant) {
         for i in 0..self.order.len() {
             let id = self.order[i];
             let due = self
@@ -63,6 +61,9 @@ impl<const N: usize> Bond<N> {
             if due {
                 let verdict = self.inspect(now, id);
                 self.commit(now, id, verdict);
+                if self.config.mode == Mode::Lacp {
+                    self.lacp_link_changed(now, id);
+                }
             }
         }
     }
@@ -99,7 +100,7 @@ impl<const N: usize> Bond<N> {
     /// Linux skips `updelay` while the bond has nothing to send on: no active port in
     /// active-backup, an empty usable-port array in balance-xor. (balance-rr and broadcast keep
     /// no such array in Linux, so they always wait.)
-    pub(super) fn ignore_updelay(&self) -> bool {
+    pub(crate) fn ignore_updelay(&self) -> bool {
         match self.config.mode {
             Mode::ActiveBackup => self.curr_active.is_none(),
             Mode::Xor => self.tables.usable_count() == 0,
@@ -131,7 +132,8 @@ impl<const N: usize> Bond<N> {
                 p.link = LinkState::Up;
                 p.link_deadline = None;
                 p.last_link_up = Some(now);
-                if mode != Mode::ActiveBackup {
+                // LACP, not the link, decides when an 802.3ad port carries traffic.
+                if !matches!(mode, Mode::ActiveBackup | Mode::Lacp) {
                     p.active = true;
                     p.inactive = false;
                 }
@@ -147,7 +149,7 @@ impl<const N: usize> Bond<N> {
                 }
             }
             Verdict::Down => {
-                let backup = mode == Mode::ActiveBackup;
+                let backup = matches!(mode, Mode::ActiveBackup | Mode::Lacp);
                 let all_active = self.config.all_slaves_active;
                 let Some(p) = self.port_mut(id) else { return };
                 p.link = LinkState::Down;

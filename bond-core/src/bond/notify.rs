@@ -81,7 +81,7 @@ pub(super) struct Notifier {
 
 impl Notifier {
     /// A failover happened: announce the addresses `num_peer_notif` times.
-    pub(super) fn start_peer_notification(&mut self, now: Instant, config: &Config) {
+    pub(crate) fn start_peer_notification(&mut self, now: Instant, config: &Config) {
         self.rounds_left = u16::from(config.num_peer_notif);
         self.cursor = None;
         self.round_due = (self.rounds_left > 0).then_some(now);
@@ -107,13 +107,13 @@ impl Notifier {
         }
     }
 
-    pub(super) fn start_mcast_rejoin(&mut self, now: Instant, count: u8, events: &mut EventQueue) {
+    pub(crate) fn start_mcast_rejoin(&mut self, now: Instant, count: u8, events: &mut EventQueue) {
         events.push(Event::McastRejoin);
         self.rejoins_left = count.saturating_sub(1);
         self.rejoin_due = (self.rejoins_left > 0).then_some(now + MCAST_REJOIN_INTERVAL);
     }
 
-    pub(super) fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.rounds_left = 0;
         self.round_due = None;
         self.cursor = None;
@@ -121,11 +121,11 @@ impl Notifier {
         self.rejoin_due = None;
     }
 
-    pub(super) fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         earliest(self.round_due, self.rejoin_due)
     }
 
-    pub(super) fn on_timeout(&mut self, now: Instant, events: &mut EventQueue) {
+    pub(crate) fn on_timeout(&mut self, now: Instant, events: &mut EventQueue) {
         self.start_due_round(now);
         if self.rejoin_due.is_some_and(|d| d <= now) {
             events.push(Event::McastRejoin);
@@ -186,17 +186,8 @@ impl<const N: usize> Bond<N> {
         &self.notify.addrs
     }
 
-    /// Write the next control frame the bond must send into `buf`.
-    ///
-    /// Call it until it returns `None` after every input and command.
-    ///
-    /// # Panics
-    /// If `buf` is shorter than [`MIN_TRANSMIT_BUF`] bytes.
-    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
-        assert!(
-            buf.len() >= MIN_TRANSMIT_BUF,
-            "poll_transmit needs a {MIN_TRANSMIT_BUF}-byte buffer"
-        );
+    /// The next gratuitous ARP or unsolicited NA due, written into `buf`.
+    pub(crate) fn poll_notification(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         loop {
             let addr = self.notify.next_address(now)?;
             // Announce only while the bond can be reached: carrier and an active port.

@@ -3,9 +3,15 @@
 
 pub mod arp;
 pub mod ethernet;
+pub mod lacp;
+pub mod marker;
 pub mod ndisc;
+pub mod slow;
 
 pub use ethernet::{EthernetAddress, Frame as EthernetFrame, HEADER_LEN as ETHERNET_HEADER_LEN};
+pub use lacp::{LacpduPacket, LacpduRepr};
+pub use marker::{MarkerPacket, MarkerRepr};
+pub use slow::{Error as SlowError, SlowFrame};
 
 /// Length of an 802.1Q tag.
 pub const VLAN_TAG_LEN: usize = 4;
