@@ -410,7 +410,6 @@ fn table(effort: Effort, print: bool) {
                     copy64: median(&t[0]),
                     ratio64: median_ratio(&t[k], &t[0]),
                     iqr64: ratio_iqr(&t[k], &t[0]),
-                    iqr64: ratio_iqr(&t[k], &t[0]),
                     copy_same: median(&t[1]),
                     ratio_same: median_ratio(&t[k], &t[1]),
                     limit: tx_target(case),

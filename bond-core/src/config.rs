@@ -245,6 +245,10 @@ pub struct Config {
     pub broadcast_neighbor: bool,
     /// `lacp_strict`.
     pub lacp_strict: bool,
+    /// `lacp_fallback` (ours, not Linux's): while no port hears an LACP partner, one port keeps
+    /// carrying traffic — even with `lacp_strict` — and the status says so (like Open vSwitch's
+    /// `lacp-fallback-ab`).
+    pub lacp_fallback: bool,
     /// `min_links`.
     pub min_links: u32,
     /// `xmit_hash_policy`.
@@ -298,6 +302,7 @@ impl Default for Config {
             coupled_control: true,
             broadcast_neighbor: false,
             lacp_strict: false,
+            lacp_fallback: false,
             min_links: 0,
             xmit_hash_policy: XmitHashPolicy::Layer2,
             primary: None,

@@ -34,6 +34,12 @@ pub enum Event {
         /// The new state.
         state: crate::lacp::MuxState,
     },
+    /// 802.3ad with `lacp_fallback`: no partner is heard and `port` alone carries traffic
+    /// (`Some`), or a partner answered and LACP is back in charge (`None`).
+    LacpFallback {
+        /// The port carrying traffic, if the fallback is engaged.
+        port: Option<PortId>,
+    },
     /// Multicast group memberships should be reported again (`resend_igmp`): the host stack
     /// should resend its IGMP/MLD reports through the bond.
     McastRejoin,

@@ -5,7 +5,7 @@ use core::fmt::{self, Display, Formatter};
 
 use crate::bond::Bond;
 use crate::config::{FailOverMac, Mode};
-use crate::port::Duplex;
+use crate::port::{Duplex, PortId};
 
 /// The version our status text claims in its first line, where Linux prints `v<kernel release>`.
 pub const DRIVER_VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
@@ -14,6 +14,7 @@ pub const DRIVER_VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 pub struct Status<'a, const N: usize> {
     bond: &'a Bond<N>,
     version: &'a str,
+    name: &'a str,
 }
 
 impl<const N: usize> Bond<N> {
@@ -22,6 +23,7 @@ impl<const N: usize> Bond<N> {
         Status {
             bond: self,
             version: DRIVER_VERSION,
+            name: "bond0",
         }
     }
 }
@@ -30,6 +32,12 @@ impl<'a, const N: usize> Status<'a, N> {
     /// Print `version` (for instance a kernel release such as `v6.1.0`) in the first line.
     pub fn with_version(mut self, version: &'a str) -> Self {
         self.version = version;
+        self
+    }
+
+    /// The bond's interface name, printed where Linux names the bond (default `bond0`).
+    pub fn with_name(mut self, name: &'a str) -> Self {
+        self.name = name;
         self
     }
 
@@ -85,7 +93,84 @@ impl<'a, const N: usize> Status<'a, N> {
             }
             writeln!(f)?;
         }
+        if c.mode == Mode::Lacp {
+            self.lacp_master(f)?;
+        }
         Ok(())
+    }
+
+    /// The "802.3ad info" block (Linux prints the system and aggregator part only to
+    /// CAP_NET_ADMIN readers; whoever holds the bond here is its administrator).
+    fn lacp_master(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let b = self.bond;
+        let c = b.config();
+        f.write_str("\n802.3ad info\n")?;
+        writeln!(
+            f,
+            "LACP active: {}",
+            if c.lacp_active { "on" } else { "off" }
+        )?;
+        writeln!(f, "LACP rate: {}", c.lacp_rate)?;
+        writeln!(f, "Min links: {}", c.min_links)?;
+        writeln!(
+            f,
+            "Aggregator selection policy (ad_select): {}",
+            c.ad_select
+        )?;
+        if c.lacp_fallback {
+            // Not a Linux line: printed only when the non-Linux option is on.
+            match b.port_name(b.lacp_fallback_port()) {
+                Some(name) => {
+                    writeln!(f, "LACP fallback: active on {name} (no LACP partner heard)")?
+                }
+                None => writeln!(f, "LACP fallback: standing by")?,
+            }
+        }
+        let actor = b.lacp_actor();
+        writeln!(f, "System priority: {}", actor.system_priority)?;
+        writeln!(f, "System MAC address: {}", actor.system)?;
+        match b.active_aggregator() {
+            None => writeln!(f, "bond {} has no active aggregator", self.name)?,
+            Some(agg) => {
+                f.write_str("Active Aggregator Info:\n")?;
+                writeln!(f, "\tAggregator ID: {}", agg.id)?;
+                writeln!(f, "\tNumber of ports: {}", agg.ports)?;
+                writeln!(f, "\tActor Key: {}", agg.actor_key)?;
+                writeln!(f, "\tPartner Key: {}", agg.partner_key)?;
+                writeln!(f, "\tPartner Mac Address: {}", agg.partner_system)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn lacp_port(&self, f: &mut Formatter<'_>, id: PortId) -> fmt::Result {
+        let Some(l) = self.bond.lacp_port(id) else {
+            return Ok(());
+        };
+        let Some(agg_id) = l.aggregator_id else {
+            return f.write_str("Aggregator ID: N/A\n");
+        };
+        writeln!(f, "Aggregator ID: {agg_id}")?;
+        writeln!(f, "Actor Churn State: {}", l.actor_churn.name())?;
+        writeln!(f, "Partner Churn State: {}", l.partner_churn.name())?;
+        writeln!(f, "Actor Churned Count: {}", l.actor_churn_count)?;
+        writeln!(f, "Partner Churned Count: {}", l.partner_churn_count)?;
+        f.write_str("details actor lacp pdu:\n")?;
+        let a = &l.actor;
+        writeln!(f, "    system priority: {}", a.system_priority)?;
+        writeln!(f, "    system mac address: {}", a.system)?;
+        writeln!(f, "    port key: {}", a.key)?;
+        writeln!(f, "    port priority: {}", a.port_priority)?;
+        writeln!(f, "    port number: {}", a.port)?;
+        writeln!(f, "    port state: {}", a.state.0)?;
+        f.write_str("details partner lacp pdu:\n")?;
+        let p = &l.partner;
+        writeln!(f, "    system priority: {}", p.system_priority)?;
+        writeln!(f, "    system mac address: {}", p.system)?;
+        writeln!(f, "    oper key: {}", p.key)?;
+        writeln!(f, "    port priority: {}", p.port_priority)?;
+        writeln!(f, "    port number: {}", p.port)?;
+        writeln!(f, "    port state: {}", p.state.0)
     }
 
     fn ports(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -108,6 +193,9 @@ impl<'a, const N: usize> Status<'a, N> {
             writeln!(f, "Link Failure Count: {}", p.link_failure_count)?;
             writeln!(f, "Permanent HW addr: {}", p.perm_mac)?;
             writeln!(f, "Slave queue ID: {}", p.queue_id)?;
+            if self.bond.config().mode == Mode::Lacp {
+                self.lacp_port(f, id)?;
+            }
         }
         Ok(())
     }

@@ -178,6 +178,8 @@ pub struct Bond<const N: usize> {
     pub(crate) next_agg_id: u16,
     /// Goodbye LACPDUs of ports that left, not yet sent.
     pub(crate) final_pdus: [Option<crate::lacp::FinalPdu>; N],
+    /// The port `lacp_fallback` engaged, as last reported.
+    pub(crate) lacp_fallback: Option<PortId>,
 }
 
 impl<const N: usize> Bond<N> {
@@ -214,6 +216,7 @@ impl<const N: usize> Bond<N> {
             aggs: [crate::lacp::selection::Aggregator::default(); N],
             next_agg_id: 0,
             final_pdus: [None; N],
+            lacp_fallback: None,
             config,
         };
         if bond.config.miimon == 0 && bond.config.arp_interval == 0 {

@@ -28,7 +28,7 @@ use crate::config::LacpRate;
 use crate::event::Event;
 use crate::port::{Duplex, LinkState, PortId};
 use crate::time::{Duration, Instant};
-use crate::wire::lacp::{emit_lacpdu_frame, LacpduRepr, PortState};
+use crate::wire::lacp::{emit_lacpdu_frame, LacpduRepr, PortInfo, PortState};
 use crate::wire::marker::{emit_marker_frame, MarkerKind};
 use crate::wire::slow::{classify, SlowFrame};
 use crate::wire::EthernetAddress;
@@ -61,6 +61,58 @@ pub(crate) struct Actor {
     pub(crate) system_priority: u16,
 }
 
+/// The active aggregator, as `/proc/net/bonding` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AggregatorInfo {
+    /// Aggregator ID.
+    pub id: u16,
+    /// Number of ports that selected it.
+    pub ports: usize,
+    /// Actor key.
+    pub actor_key: u16,
+    /// Partner key.
+    pub partner_key: u16,
+    /// Partner system (all zeros when no partner answered).
+    pub partner_system: EthernetAddress,
+}
+
+/// One port's 802.3ad state, for status displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LacpPortStatus {
+    /// The aggregator the port selected, if any.
+    pub aggregator_id: Option<u16>,
+    /// What we tell the partner about ourselves.
+    pub actor: PortInfo,
+    /// What we know of the partner.
+    pub partner: PortInfo,
+    /// Receive machine state.
+    pub rx: RxState,
+    /// Mux machine state.
+    pub mux: MuxState,
+    /// Periodic machine state.
+    pub periodic: PeriodicState,
+    /// Selection.
+    pub selected: Selected,
+    /// Actor churn machine state.
+    pub actor_churn: ChurnState,
+    /// Partner churn machine state.
+    pub partner_churn: ChurnState,
+    /// Times the actor churned.
+    pub actor_churn_count: u32,
+    /// Times the partner churned.
+    pub partner_churn_count: u32,
+    /// Frames are delivered from this port.
+    pub collecting: bool,
+    /// Frames are sent on this port.
+    pub distributing: bool,
+    /// The nine Linux counters.
+    pub stats: LacpStats,
+    /// Our own LACPDUs that came back to us (ignored).
+    pub looped_rx: u64,
+}
+
 /// A LACPDU owed by a port that has left the bond: its last word to the partner.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FinalPdu {
@@ -70,6 +122,57 @@ pub(crate) struct FinalPdu {
 }
 
 impl<const N: usize> Bond<N> {
+    /// The active aggregator (802.3ad), if any.
+    pub fn active_aggregator(&self) -> Option<AggregatorInfo> {
+        let agg = &self.aggs[self.lacp_active_aggregator()?];
+        Some(AggregatorInfo {
+            id: agg.id,
+            ports: agg.ports.len(),
+            actor_key: agg.actor_key,
+            partner_key: agg.partner_key,
+            partner_system: agg.partner_system,
+        })
+    }
+
+    /// Port `id`'s 802.3ad state (meaningful in mode 802.3ad).
+    pub fn lacp_port(&self, id: PortId) -> Option<LacpPortStatus> {
+        let l = &self.port_ref(id)?.lacp;
+        let actor = self.lacp_actor();
+        Some(LacpPortStatus {
+            aggregator_id: l.aggregator.map(|s| self.aggs[s].id),
+            actor: PortInfo {
+                system_priority: actor.system_priority,
+                system: actor.system,
+                key: l.key,
+                port_priority: l.port_priority,
+                port: l.number,
+                state: l.actor_state,
+            },
+            partner: l.partner,
+            rx: l.rx,
+            mux: l.mux,
+            periodic: l.periodic,
+            selected: l.selected,
+            actor_churn: l.actor_churn.state,
+            partner_churn: l.partner_churn.state,
+            actor_churn_count: l.actor_churn.count,
+            partner_churn_count: l.partner_churn.count,
+            collecting: l.is_collecting(),
+            distributing: l.is_distributing(),
+            stats: l.stats,
+            looped_rx: l.looped_rx,
+        })
+    }
+
+    /// The bond's 802.3ad counters: the sum over its ports (Linux's bond-level statistics).
+    pub fn lacp_stats(&self) -> LacpStats {
+        let mut total = LacpStats::default();
+        for p in self.order.iter().filter_map(|&id| self.port_ref(id)) {
+            total.accumulate(&p.lacp.stats);
+        }
+        total
+    }
+
     /// The actor system: `ad_actor_system` if set, else the bond MAC.
     pub(crate) fn lacp_actor(&self) -> Actor {
         let configured = self.config.ad_actor_system;
@@ -254,6 +357,11 @@ impl<const N: usize> Bond<N> {
     /// Collecting/distributing decide which ports carry data; the bond's carrier follows the
     /// active aggregator (Linux `bond_3ad_set_carrier`, and `lacp_strict`).
     fn lacp_sync_datapath(&mut self) {
+        let fallback = self.lacp_fallback_port();
+        if fallback != self.lacp_fallback {
+            self.lacp_fallback = fallback;
+            self.events.push(Event::LacpFallback { port: fallback });
+        }
         for i in 0..self.order.len() {
             let id = self.order[i];
             if let Some(p) = self.port_mut(id) {
@@ -266,8 +374,27 @@ impl<const N: usize> Bond<N> {
         self.update_carrier();
     }
 
+    /// The port carrying traffic for `lacp_fallback`: set while the option is on and the active
+    /// aggregator never heard a partner.
+    pub fn lacp_fallback_port(&self) -> Option<PortId> {
+        if !self.config.lacp_fallback {
+            return None;
+        }
+        let slot = self.lacp_active_aggregator()?;
+        if self.aggs[slot].has_partner() {
+            return None;
+        }
+        self.aggs[slot].ports.iter().find(|&q| {
+            self.port_ref(q)
+                .is_some_and(|p| p.lacp.enabled_without_partner)
+        })
+    }
+
     /// The 802.3ad carrier rule.
     pub(crate) fn lacp_carrier(&self) -> bool {
+        if self.lacp_fallback_port().is_some() {
+            return true;
+        }
         let Some(slot) = self.lacp_active_aggregator() else {
             return false;
         };

@@ -671,3 +671,148 @@ fn no_partner_means_one_port_carries_traffic_as_in_linux() {
         .collect();
     assert_eq!(carrying, std::vec![PortId(0)]);
 }
+
+#[test]
+fn status_text_for_802_3ad() {
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.converge(ms(10_000)).unwrap();
+    net.run_until(ms(70_000));
+    let text = std::format!("{}", net.bonds[0].status().with_version("v6.1.0"));
+    let expected = "Ethernet Channel Bonding Driver: v6.1.0
+
+Bonding Mode: IEEE 802.3ad Dynamic link aggregation
+Transmit Hash Policy: layer2 (0)
+MII Status: up
+MII Polling Interval (ms): 100
+Up Delay (ms): 0
+Down Delay (ms): 0
+Peer Notification Delay (ms): 0
+
+802.3ad info
+LACP active: on
+LACP rate: fast
+Min links: 0
+Aggregator selection policy (ad_select): stable
+System priority: 65535
+System MAC address: 02:00:00:00:01:00
+Active Aggregator Info:
+\tAggregator ID: 1
+\tNumber of ports: 2
+\tActor Key: 9
+\tPartner Key: 9
+\tPartner Mac Address: 02:00:00:00:02:00
+
+Slave Interface: eth0
+MII Status: up
+Speed: 1000 Mbps
+Duplex: full
+Link Failure Count: 0
+Permanent HW addr: 02:00:00:00:01:00
+Slave queue ID: 0
+Aggregator ID: 1
+Actor Churn State: none
+Partner Churn State: none
+Actor Churned Count: 0
+Partner Churned Count: 0
+details actor lacp pdu:
+    system priority: 65535
+    system mac address: 02:00:00:00:01:00
+    port key: 9
+    port priority: 255
+    port number: 1
+    port state: 63
+details partner lacp pdu:
+    system priority: 65535
+    system mac address: 02:00:00:00:02:00
+    oper key: 9
+    port priority: 255
+    port number: 1
+    port state: 63
+
+Slave Interface: eth1
+MII Status: up
+Speed: 1000 Mbps
+Duplex: full
+Link Failure Count: 0
+Permanent HW addr: 02:00:00:00:01:01
+Slave queue ID: 0
+Aggregator ID: 1
+Actor Churn State: none
+Partner Churn State: none
+Actor Churned Count: 0
+Partner Churned Count: 0
+details actor lacp pdu:
+    system priority: 65535
+    system mac address: 02:00:00:00:01:00
+    port key: 9
+    port priority: 255
+    port number: 2
+    port state: 63
+details partner lacp pdu:
+    system priority: 65535
+    system mac address: 02:00:00:00:02:00
+    oper key: 9
+    port priority: 255
+    port number: 2
+    port state: 63
+";
+    assert_eq!(text, expected);
+    let no_agg = Bond::<2>::new(ms(0), lacp_config(""), None, 0).unwrap();
+    let text = std::format!("{}", no_agg.status().with_name("bond7"));
+    assert!(
+        text.contains("\nbond bond7 has no active aggregator\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn lacp_counters_sum_over_ports() {
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.run_until(ms(10_000));
+    let total = net.bonds[0].lacp_stats();
+    let per_port: u64 = (0..2)
+        .map(|i| net.bonds[0].lacp_port(PortId(i)).unwrap().stats.lacpdu_tx)
+        .sum();
+    assert_eq!(total.lacpdu_tx, per_port);
+    assert!(total.lacpdu_rx > 0 && total.lacpdu_tx > 0);
+    let sent = net.sent.iter().filter(|(_, s, _, _)| *s == 0).count() as u64;
+    assert_eq!(total.lacpdu_tx, sent);
+}
+
+#[test]
+fn lacp_fallback_keeps_one_port_up_under_lacp_strict_and_says_so() {
+    // A switch that never speaks LACP, and a bond that insists on negotiation...
+    let mut strict = Net::new(&[lacp_config("lacp_strict=1")], &[2]);
+    strict.run_until(ms(10_000));
+    assert!(
+        !strict.bonds[0].carrier(),
+        "lacp_strict alone: no carrier without a partner"
+    );
+    // ...unless the fallback is on: then one port carries traffic, and status says which.
+    let mut net = Net::new(&[lacp_config("lacp_strict=1 lacp_fallback=1")], &[2]);
+    net.run_until(ms(10_000));
+    let now = net.now;
+    let b = &mut net.bonds[0];
+    assert!(b.carrier());
+    assert_eq!(b.lacp_fallback_port(), Some(PortId(0)));
+    assert_eq!(b.select_tx(now, &udp_frame(1)), TxVerdict::Port(PortId(0)));
+    let text = std::format!("{}", b.status());
+    assert!(
+        text.contains("\nLACP fallback: active on eth0 (no LACP partner heard)\n"),
+        "{text}"
+    );
+    // The fallback port fails over like active-backup.
+    net.bonds[0].handle_link(net.now, PortId(0), LinkSample::DOWN);
+    assert_eq!(net.bonds[0].lacp_fallback_port(), Some(PortId(1)));
+    assert!(net.bonds[0].carrier());
+    // A partner appears: LACP takes over and the fallback stands down.
+    let mut net = Net::pair(
+        lacp_config("lacp_strict=1 lacp_fallback=1"),
+        lacp_config(""),
+        2,
+    );
+    net.converge(ms(10_000)).unwrap();
+    assert_eq!(net.bonds[0].lacp_fallback_port(), None);
+    let text = std::format!("{}", net.bonds[0].status());
+    assert!(text.contains("\nLACP fallback: standing by\n"), "{text}");
+}

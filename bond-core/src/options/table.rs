@@ -343,6 +343,8 @@ option_ids! {
     BroadcastNeighbor,
     /// `lacp_strict`.
     LacpStrict,
+    /// `lacp_fallback` (not a Linux option).
+    LacpFallback,
     /// `min_links`.
     MinLinks,
     /// `xmit_hash_policy`.
@@ -628,6 +630,16 @@ pub static OPTIONS: [OptionSpec; OptionId::ALL.len()] = [
         modes: ModeSet::LACP,
         flags: DEFAULT,
         slot: scalar!(lacp_strict),
+    },
+    OptionSpec {
+        id: OptionId::LacpFallback,
+        name: "lacp_fallback",
+        description: "not in Linux: keep one port carrying traffic while no LACP partner is heard",
+        kind: ValueKind::Bool,
+        default: "0",
+        modes: ModeSet::LACP,
+        flags: DEFAULT,
+        slot: scalar!(lacp_fallback),
     },
     OptionSpec {
         id: OptionId::MinLinks,

@@ -27,6 +27,7 @@ const NAMES: &[&str] = &[
     "coupled_control",
     "broadcast_neighbor",
     "lacp_strict",
+    "lacp_fallback",
     "min_links",
     "xmit_hash_policy",
     "primary",
@@ -127,6 +128,7 @@ fn flags_and_modes_follow_linux() {
         (O::CoupledControl, lacp),
         (O::BroadcastNeighbor, lacp),
         (O::LacpStrict, lacp),
+        (O::LacpFallback, lacp),
         (O::Primary, primary),
         (O::ActiveSlave, primary),
         (O::ArpInterval, arp),
@@ -313,6 +315,7 @@ fn booleans_take_numbers_and_words() {
         "coupled_control",
         "broadcast_neighbor",
         "lacp_strict",
+        "lacp_fallback",
         "all_slaves_active",
         "tlb_dynamic_lb",
     ];
