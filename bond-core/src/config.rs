@@ -198,8 +198,9 @@ impl Mode {
 
 /// Every bonding option, with Linux's defaults.
 ///
-/// Build one with [`Config::default`] and the setters in [`crate::options`], or parse the kernel's
-/// option grammar with [`Config::parse`](crate::options). Durations are stored in milliseconds as
+/// Build one with [`Config::default`] and assign fields, or parse the kernel's option grammar
+/// with [`Config::parse`]; change one option with Linux's runtime rules with
+/// [`crate::options::set_option`] (or `Bond::set_option` on a live bond). Durations are stored in milliseconds as
 /// given; [`Config::updelay`] and friends return the effective values (rounded down to a multiple
 /// of `miimon`, as Linux stores them in monitor ticks).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -40,6 +40,12 @@ pub enum Event {
         /// The port carrying traffic, if the fallback is engaged.
         port: Option<PortId>,
     },
+    /// A port left while the bond still uses its permanent MAC; give that interface another
+    /// address to avoid a conflict (Linux prints the same warning).
+    PermanentMacInUse {
+        /// The MAC in question.
+        mac: crate::wire::EthernetAddress,
+    },
     /// Multicast group memberships should be reported again (`resend_igmp`): the host stack
     /// should resend its IGMP/MLD reports through the bond.
     McastRejoin,

@@ -350,7 +350,12 @@ impl<const N: usize> Bond<N> {
             _ => port.active = true,
         }
         let link_up = port.link == LinkState::Up;
+        let initial = port.link;
         self.ports[slot] = Some(port);
+        self.events.push(Event::LinkChanged {
+            port: id,
+            state: initial,
+        });
         // Cannot fail: a free slot exists, so fewer than N ports are listed.
         let _ = self.order.push(id);
         info!("bond: port {} joined", id.0);
@@ -402,6 +407,11 @@ impl<const N: usize> Bond<N> {
         self.update_carrier();
         let keeps_mac = self.config.mode == Mode::ActiveBackup
             && self.config.fail_over_mac == FailOverMac::Active;
+        if !keeps_mac && self.mac == port.perm_mac && !self.order.is_empty() {
+            warn!("bond: a departed port's permanent MAC is still the bond's MAC");
+            self.events
+                .push(Event::PermanentMacInUse { mac: port.perm_mac });
+        }
         (!keeps_mac && port.mac != port.perm_mac).then_some(port.perm_mac)
     }
 

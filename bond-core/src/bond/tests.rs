@@ -945,3 +945,36 @@ fn turning_miimon_on_starts_watching_links() {
     assert_eq!(b.port(P0).unwrap().link, LinkState::Down);
     assert_eq!(b.active_port(), Some(P1));
 }
+
+#[test]
+fn joining_reports_the_starting_link_state_and_leaving_warns_about_a_borrowed_mac() {
+    let c = Config {
+        updelay_ms: 200,
+        ..cfg(Mode::ActiveBackup, 100)
+    };
+    let mut b = Bond::<4>::new(ms(0), c, None, 0).unwrap();
+    b.add_port(ms(0), &port("eth0", MAC0, true)).unwrap();
+    b.add_port(ms(0), &port("eth1", MAC1, true)).unwrap();
+    let ev = drain_events(&mut b);
+    assert!(
+        ev.contains(&Event::LinkChanged {
+            port: P0,
+            state: LinkState::Up
+        }),
+        "{ev:?}"
+    );
+    assert!(
+        ev.contains(&Event::LinkChanged {
+            port: P1,
+            state: LinkState::Back
+        }),
+        "{ev:?}"
+    );
+    // eth0 lent the bond its MAC; eth1 stays, so Linux warns the address is still in use.
+    b.remove_port(ms(1), P0);
+    let ev = drain_events(&mut b);
+    assert!(
+        ev.contains(&Event::PermanentMacInUse { mac: MAC0 }),
+        "{ev:?}"
+    );
+}
