@@ -1,9 +1,9 @@
 //! 802.3ad / IEEE 802.1AX Link Aggregation Control Protocol.
 //!
-//! One file per machine: [`rx`] (Receive), [`periodic`] (Periodic Transmission), [`selection`]
-//! (Selection Logic and the active aggregator), [`mux`] (Mux, coupled and independent control),
-//! [`tx`] (Transmit, at most three LACPDUs a second), [`churn`] (Churn Detection). Timers are
-//! deadlines on the injected clock.
+//! One file per machine: `rx.rs` (Receive), `periodic.rs` (Periodic Transmission),
+//! `selection.rs` (Selection Logic and the active aggregator), `mux.rs` (Mux, coupled and
+//! independent control), `tx.rs` (Transmit, at most three LACPDUs a second), `churn.rs` (Churn
+//! Detection). Timers are deadlines on the injected clock.
 //!
 //! # Evaluation order
 //! Linux runs the machines every 100 ms, per port in the order rx → periodic → selection →
@@ -434,18 +434,17 @@ impl<const N: usize> Bond<N> {
                 stats.lacpdu_unknown_rx += 1;
                 return None;
             }
-            SlowFrame::MarkerUnknown { .. } => {
-                stats.marker_rx += 1;
-                stats.marker_unknown_rx += 1;
-            }
-            SlowFrame::Marker(m) => {
-                stats.marker_rx += 1;
-                match m.kind {
-                    // Never answer a response: that is how marker storms start.
-                    MarkerKind::Response => stats.marker_resp_rx += 1,
-                    MarkerKind::Information => p.lacp.marker_reply = Some(m.response()),
+            // Counted as Linux counts them: information in marker_rx, responses in
+            // marker_resp_rx, anything else in marker_unknown_rx only.
+            SlowFrame::MarkerUnknown { .. } => stats.marker_unknown_rx += 1,
+            SlowFrame::Marker(m) => match m.kind {
+                // Never answer a response: that is how marker storms start.
+                MarkerKind::Response => stats.marker_resp_rx += 1,
+                MarkerKind::Information => {
+                    stats.marker_rx += 1;
+                    p.lacp.marker_reply = Some(m.response());
                 }
-            }
+            },
             SlowFrame::Lacpdu { repr: pdu, .. } => {
                 stats.lacpdu_rx += 1;
                 if rx::on_pdu(&mut p.lacp, &actor, &pdu, now) == rx::PduOutcome::LoopedBack {

@@ -123,7 +123,7 @@ pub struct LacpStats {
     pub lacpdu_unknown_rx: u64,
     /// Slow-protocol frames too short to be a PDU.
     pub lacpdu_illegal_rx: u64,
-    /// Marker PDUs received (information and response).
+    /// Marker Information PDUs received.
     pub marker_rx: u64,
     /// Marker PDUs sent (we never originate markers, so 0 unless the generator exists).
     pub marker_tx: u64,

@@ -87,7 +87,8 @@ pub enum SlowFrame<'a> {
         /// representation leaves out (for example [`LacpduPacket::tlv_headers_valid`]).
         pdu: LacpduPacket<&'a [u8]>,
     },
-    /// A Marker Information or Marker Response PDU (subtype 2). Linux consumes it.
+    /// A Marker Information or Marker Response PDU (subtype 2). Linux consumes it, counts an
+    /// Information in `marker_rx` (and answers it) and a Response in `marker_resp_rx` only.
     Marker(MarkerRepr),
     /// A Marker PDU (subtype 2) whose TLV type is neither 1 nor 2. Linux counts it in
     /// `marker_unknown_rx` (only there: not in `marker_rx`) and consumes it.
