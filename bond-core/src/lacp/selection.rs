@@ -2,7 +2,7 @@
 //! ports with the same LAG ID share the first matching aggregator; the bond uses one active
 //! aggregator at a time, chosen by `ad_select`.
 
-use super::port::{LacpPort, Selected};
+use super::port::{LacpPort, MuxState, Selected};
 use crate::bond::Bond;
 use crate::config::AdSelect;
 use crate::port::{LinkState, Port, PortId, PortSet};
@@ -54,14 +54,15 @@ impl<const N: usize> Bond<N> {
         let Some(port) = self.port_ref(id) else {
             return false;
         };
-        if port.lacp.selected != Selected::Unselected || !port.lacp.enabled {
+        // An unselected port first lets its Mux machine detach, so it never carries collecting
+        // or distributing over into another aggregator without waiting there.
+        let l = &port.lacp;
+        if l.selected != Selected::Unselected || !l.enabled || l.mux != MuxState::Detached {
             return false;
         }
+        let p = l.clone();
+        let p = &p;
         self.lacp_leave_aggregator(id);
-        let p = &self
-            .port_ref(id)
-            .map(|p| p.lacp.clone())
-            .expect("port checked above");
         let individual = is_individual(p);
         let mut free = None;
         let mut found = None;
