@@ -15,12 +15,13 @@ pub(crate) struct AggView {
     pub(crate) active: bool,
 }
 
-/// Evaluate the machine; returns whether its state changed.
+/// Evaluate the machine; returns whether its state or `Ready_N` changed (a port becoming ready
+/// can make its whole aggregator ready, so the caller must evaluate again).
 pub(crate) fn run(p: &mut LacpPort, agg: AggView, coupled: bool, now: Instant) -> bool {
-    let before = p.mux;
+    let before = (p.mux, p.ready_n);
     if p.begin {
         enter(p, MuxState::Detached, agg, now);
-        return p.mux != before;
+        return (p.mux, p.ready_n) != before;
     }
     let selected = p.selected == Selected::Selected;
     let leave = p.selected == Selected::Unselected || p.selected == Selected::Standby;
@@ -75,7 +76,7 @@ pub(crate) fn run(p: &mut LacpPort, agg: AggView, coupled: bool, now: Instant) -
         | MuxState::Distributing
         | MuxState::CollectingDistributing => {}
     }
-    p.mux != before
+    (p.mux, p.ready_n) != before
 }
 
 /// Entry actions.

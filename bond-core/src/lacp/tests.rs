@@ -816,3 +816,13 @@ fn lacp_fallback_keeps_one_port_up_under_lacp_strict_and_says_so() {
     let text = std::format!("{}", net.bonds[0].status());
     assert!(text.contains("\nLACP fallback: standing by\n"), "{text}");
 }
+
+#[test]
+fn slow_rate_pair_attaches_when_aggregate_wait_ends_not_at_the_next_pdu() {
+    // Found by bond-sim's convergence property: with slow LACPDUs nothing else happens at the
+    // end of Aggregate_Wait_Time, so the machines must move on their own.
+    let c = Config::parse("mode=802.3ad").unwrap();
+    let mut net = Net::pair(c.clone(), c, 2);
+    let t = net.converge(ms(40_000)).expect("converges");
+    assert!(t <= ms(2_100), "converged at {t}");
+}
