@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use bond_core::{Duration, Instant};
+use bond_core::{Duration, EthernetAddress, Instant};
 
 use crate::link::{LinkId, NodeId};
 
@@ -13,6 +13,12 @@ pub enum Fault {
     LinkDown(LinkId),
     /// Restore a cut link.
     LinkUp(LinkId),
+    /// The link keeps its carrier but stops passing frames, both ways (a dead transceiver lane,
+    /// a hung media converter, a switch whose data plane froze). No carrier event tells the
+    /// bonds; only a protocol timeout can. Frames already in flight still arrive.
+    Silence(LinkId),
+    /// A silenced link passes frames again.
+    Unsilence(LinkId),
     /// Cut and restore a link `times` times: down at the start of each `period`, up halfway
     /// through it. Expanded into `LinkDown`/`LinkUp` entries when scheduled.
     Flap {
@@ -40,6 +46,16 @@ pub enum Fault {
         host: NodeId,
         /// NIC index.
         nic: usize,
+    },
+    /// The bond of `host` restarts from scratch, fast enough that no carrier is lost (a
+    /// switch's control plane restarting, a host rebooting behind a media converter): same
+    /// configuration, NICs and addresses, but the LACP system ID is now `actor_system`
+    /// (`ad_actor_system`). A crash says no goodbye: nothing is sent before the restart.
+    Reboot {
+        /// The bonded host.
+        host: NodeId,
+        /// Its LACP system ID after the restart.
+        actor_system: EthernetAddress,
     },
 }
 

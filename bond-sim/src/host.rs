@@ -16,6 +16,7 @@
 
 use bond_core::bond::{Action, MIN_TRANSMIT_BUF};
 use bond_core::config::Mode;
+use bond_core::lacp::AggregatorInfo;
 use bond_core::{
     Bond, BondAddress, BondError, Config, Duration, EthernetAddress, Event, Instant, IpAddress,
     LinkSample, PortConfig, PortId, RxVerdict, TxVerdict,
@@ -25,6 +26,7 @@ use crate::link::NodeId;
 use crate::log::{LogKind, ViolationKind};
 use crate::node::{Ctx, Delivery};
 use crate::packet::{build_gratuitous_arp, parse_app};
+use crate::slow::SlowTx;
 
 /// Capacity of every simulated bond.
 pub const MAX_PORTS: usize = 4;
@@ -80,6 +82,8 @@ pub struct Nic {
     /// Since when the bond has been told "carrier up" without interruption.
     reported_up_since: Option<Instant>,
     counters: IfCounters,
+    /// The LACPDUs and markers the bond sent through this NIC.
+    slow: SlowTx,
 }
 
 impl Nic {
@@ -93,6 +97,7 @@ impl Nic {
             reported: None,
             reported_up_since: None,
             counters: IfCounters::default(),
+            slow: SlowTx::default(),
         }
     }
 
@@ -129,6 +134,11 @@ impl Nic {
     /// Counters.
     pub fn counters(&self) -> &IfCounters {
         &self.counters
+    }
+
+    /// The Slow Protocols frames (LACPDUs, marker responses) the bond sent through this NIC.
+    pub fn slow_tx(&self) -> &SlowTx {
+        &self.slow
     }
 
     /// Whether the NIC accepts `frame` (own MAC or a group address).
@@ -231,6 +241,23 @@ impl Neighbors {
     }
 }
 
+/// A bond as a bonded host runs it: `config`, the host's address on it.
+fn new_bond(
+    now: Instant,
+    config: Config,
+    mac: Option<EthernetAddress>,
+    seed: u64,
+    ip: [u8; 4],
+) -> Result<SimBond, BondError> {
+    let mut bond = SimBond::new(now, config, mac, seed)?;
+    // Cannot fail: the list is empty.
+    let _ = bond.add_address(BondAddress {
+        ip: IpAddress::V4(ip),
+        vlan: None,
+    });
+    Ok(bond)
+}
+
 /// Deliver a frame to a host's stack (after the NIC, and after the bond for a bonded host).
 fn stack_receive(
     ctx: &mut Ctx,
@@ -277,6 +304,11 @@ pub struct BondedHost {
     epoch: u64,
     /// The active-backup invariant is currently broken (report each breakage once).
     ab_violating: bool,
+    /// What the bond is rebuilt from on a reboot.
+    bond_mac: Option<EthernetAddress>,
+    seed: u64,
+    /// The 802.3ad active aggregator as last logged.
+    active_agg: Option<AggregatorInfo>,
 }
 
 impl BondedHost {
@@ -286,12 +318,7 @@ impl BondedHost {
         spec: HostSpec,
         now: Instant,
     ) -> Result<Self, BondError> {
-        let mut bond = SimBond::new(now, spec.config, spec.bond_mac, spec.seed)?;
-        // Cannot fail: the list is empty.
-        let _ = bond.add_address(BondAddress {
-            ip: IpAddress::V4(spec.ip),
-            vlan: None,
-        });
+        let bond = new_bond(now, spec.config, spec.bond_mac, spec.seed, spec.ip)?;
         let period = bond.config().miimon_period();
         Ok(Self {
             id,
@@ -307,6 +334,9 @@ impl BondedHost {
             stats: HostStats::default(),
             epoch: 0,
             ab_violating: false,
+            bond_mac: spec.bond_mac,
+            seed: spec.seed,
+            active_agg: None,
             bond,
         })
     }
@@ -556,6 +586,7 @@ impl BondedHost {
             Ok(port) => {
                 let n = &mut self.nics[nic];
                 n.port = Some(port);
+                n.slow.new_port();
                 n.reported = Some(n.sample.up);
                 n.reported_up_since = n.sample.up.then_some(ctx.now);
                 self.epoch += 1;
@@ -580,6 +611,9 @@ impl BondedHost {
             return;
         };
         let restore = self.bond.remove_port(ctx.now, port);
+        // Drain while the NIC still maps to the port: the core queues the port's goodbye
+        // LACPDU (Sync, Collecting, Distributing cleared) for it, and it must reach the wire.
+        self.drain(ctx);
         let n = &mut self.nics[nic];
         n.port = None;
         n.reported = None;
@@ -650,7 +684,12 @@ impl BondedHost {
             self.stats.control_sent += 1;
             if let Some(i) = self.nic_of(t.port) {
                 self.check_port_up(ctx, i, "control frame");
-                self.emit(ctx, i, buf[..t.len].to_vec());
+                let frame = &buf[..t.len];
+                if let Err((kind, text)) = self.nics[i].slow.record(ctx.now, frame) {
+                    let text = format!("{}: {}: {text}", self.name, self.nics[i].name);
+                    ctx.violation(kind, text);
+                }
+                self.emit(ctx, i, frame.to_vec());
             }
         }
         while let Some(event) = self.bond.poll_event() {
@@ -668,6 +707,53 @@ impl BondedHost {
                 },
                 text,
             );
+        }
+        self.log_active_aggregator(ctx);
+    }
+
+    /// Log a change of the 802.3ad active aggregator, or of its ports or partner (the core has
+    /// no event for it).
+    fn log_active_aggregator(&mut self, ctx: &mut Ctx) {
+        if self.bond.config().mode != Mode::Lacp {
+            return;
+        }
+        let agg = self.bond.active_aggregator();
+        if agg == self.active_agg {
+            return;
+        }
+        self.active_agg = agg;
+        let id = agg.map(|a| a.id);
+        let text = match agg {
+            Some(a) if a.partner_system == EthernetAddress::ZERO => format!(
+                "{}: active aggregator {} ({} port(s), key {}, no partner)",
+                self.name, a.id, a.ports, a.actor_key
+            ),
+            Some(a) => format!(
+                "{}: active aggregator {} ({} port(s), key {}, partner {} key {})",
+                self.name, a.id, a.ports, a.actor_key, a.partner_system, a.partner_key
+            ),
+            None => format!("{}: no active aggregator", self.name),
+        };
+        ctx.log(LogKind::ActiveAggregator { host: self.id, id }, text);
+    }
+
+    /// Restart the bond from scratch with `ad_actor_system = actor_system`: a new [`SimBond`]
+    /// built like the first, every NIC back to its burned-in MAC and enslaved again.
+    pub(crate) fn reboot(&mut self, ctx: &mut Ctx, actor_system: EthernetAddress) {
+        let mut config = self.bond.config().clone();
+        config.ad_actor_system = actor_system;
+        self.bond = new_bond(ctx.now, config, self.bond_mac, self.seed, self.ip)
+            .unwrap_or_else(|e| panic!("{}: bond refused after reboot: {e}", self.name));
+        for n in &mut self.nics {
+            n.port = None;
+            n.reported = None;
+            n.reported_up_since = None;
+            n.mac = n.perm_mac;
+        }
+        self.active_agg = None;
+        self.epoch += 1;
+        for i in 0..self.nics.len() {
+            self.add_port(ctx, i);
         }
     }
 
@@ -694,6 +780,16 @@ impl BondedHost {
                 "{who}: WARNING: no link monitoring (miimon=0): link failures will not be detected"
             ),
             Event::EventsLost { count } => format!("{who}: {count} bond events lost"),
+            Event::LacpMuxChanged { port, state } => {
+                format!("{who}: {} mux {state:?}", self.port_label(Some(port)))
+            }
+            Event::LacpFallback { port: Some(p) } => format!(
+                "{who}: lacp_fallback: no LACP partner heard, {} alone carries traffic",
+                self.port_label(Some(p))
+            ),
+            Event::LacpFallback { port: None } => {
+                format!("{who}: lacp_fallback stands down: LACP is in charge")
+            }
             other => format!("{who}: {other:?}"),
         }
     }

@@ -8,14 +8,20 @@
 //! The pieces:
 //! - [`sim`]: the event loop ([`Sim::step`], [`Sim::run_until`], [`Sim::run_for`]) and the
 //!   invariant checks every run gets for free (no frame on a port the bond was told is down,
-//!   `poll_timeout` never in the past, one active port in active-backup);
+//!   `poll_timeout` never in the past, one active port in active-backup, every LACPDU decodes
+//!   and no port sends more than three a second);
 //! - [`link`]: full-duplex links with latency, seeded loss and carrier;
 //! - [`switch`]: a MAC-learning switch (flooding, ageing, flush on link down, no forwarding of
 //!   link-local frames);
 //! - [`host`]: a bonded host (the bond plus a tiny host stack) and a plain one-NIC host;
 //! - [`traffic`] and [`packet`]: constant-rate UDP flows whose payload carries (flow, seq), and
 //!   the loss / duplicate / reordering / outage measurements made from them;
-//! - [`faults`]: scheduled link cuts, flaps, switch failures, port removal and addition;
+//! - [`faults`]: scheduled link cuts, flaps, silenced links (carrier up, nothing passes), switch
+//!   failures, port removal and addition, bond restarts with a new LACP system ID;
+//! - [`lacp`]: 802.3ad helpers (LACP port state by NIC, back-to-back LACP pairs of any width);
+//! - [`scripted`]: scripted link partners (one that echoes LACPDUs, one that floods malformed
+//!   Slow Protocols frames);
+//! - [`slow`]: the checks every LACPDU a bond sends gets (it decodes, at most three a second);
 //! - [`topology`]: the seed's high-availability and throughput networks, and back-to-back bonds;
 //! - [`sar`]: per-interface counters printed like `sar -n DEV`;
 //! - [`pcapng`]: a capture of every bond port with virtual timestamps;
@@ -38,6 +44,7 @@
 
 pub mod faults;
 pub mod host;
+pub mod lacp;
 pub mod link;
 pub mod log;
 mod node;
@@ -45,7 +52,9 @@ pub mod packet;
 pub mod pcapng;
 pub mod rng;
 pub mod sar;
+pub mod scripted;
 pub mod sim;
+pub mod slow;
 pub mod switch;
 pub mod topology;
 pub mod traffic;

@@ -70,6 +70,8 @@ pub struct LinkStats {
     pub lost_random: [u64; 2],
     /// Frames in flight when the carrier went down.
     pub lost_in_flight: [u64; 2],
+    /// Frames lost because the link was silenced (carrier up, nothing passes).
+    pub lost_silent: [u64; 2],
 }
 
 #[derive(Debug)]
@@ -87,6 +89,8 @@ pub struct Link {
     pub params: LinkParams,
     /// Cut by a fault (cable pulled).
     cut: bool,
+    /// Silenced by a fault: carrier stays up, every frame is lost.
+    silent: bool,
     carrier: bool,
     queues: [VecDeque<InFlight>; 2],
     rng: Rng,
@@ -106,6 +110,7 @@ impl Link {
             ends: [a, b],
             params,
             cut: false,
+            silent: false,
             carrier: true,
             queues: [VecDeque::new(), VecDeque::new()],
             rng: Rng::new(seed),
@@ -138,6 +143,11 @@ impl Link {
         self.cut
     }
 
+    /// Whether a fault silenced the link (carrier up, frames lost).
+    pub fn is_silent(&self) -> bool {
+        self.silent
+    }
+
     /// Counters.
     pub fn stats(&self) -> &LinkStats {
         &self.stats
@@ -162,6 +172,10 @@ impl Link {
 
     pub(crate) fn set_cut(&mut self, cut: bool) {
         self.cut = cut;
+    }
+
+    pub(crate) fn set_silent(&mut self, silent: bool) {
+        self.silent = silent;
     }
 
     /// Set the carrier; going down loses every frame in flight. Returns whether it changed.
@@ -191,6 +205,10 @@ impl Link {
             self.name
         );
         self.stats.sent[from] += 1;
+        if self.silent {
+            self.stats.lost_silent[from] += 1;
+            return false;
+        }
         if self.rng.chance(self.params.loss) {
             self.stats.lost_random[from] += 1;
             return false;

@@ -56,6 +56,14 @@ pub enum LogKind {
         /// The new MAC.
         mac: EthernetAddress,
     },
+    /// An 802.3ad bond's active aggregator changed (polled after every input: the core reports
+    /// no event for it).
+    ActiveAggregator {
+        /// The bonded host.
+        host: NodeId,
+        /// The new active aggregator's ID, if any.
+        id: Option<u16>,
+    },
     /// A NIC joined or left a bond.
     Membership {
         /// The bonded host.
@@ -122,6 +130,12 @@ pub enum ViolationKind {
     MultipleActive,
     /// Active-backup without an active port although a port has had carrier for `updelay`.
     NoActive,
+    /// A port sent a fourth LACPDU less than a second after the third-to-last one (802.1AX
+    /// allows at most three in any Fast_Periodic_Time).
+    LacpduRate,
+    /// A bond sent a Slow Protocols frame that `bond_core::wire::slow::classify` does not
+    /// decode as an LACPDU or a Marker PDU.
+    MalformedSlowFrame,
 }
 
 impl fmt::Display for Violation {

@@ -2,7 +2,7 @@
 //!
 //! Shaped like quinn-proto's test `Pair`, generalised to a network: [`Sim::step`] processes
 //! everything due at the current instant (faults, frame arrivals, miimon polls, bond timeouts,
-//! application traffic, `sar` samples — in that order, repeated until nothing is left at this
+//! script timers, application traffic, `sar` samples — in that order, repeated until nothing is left at this
 //! instant), then jumps the clock to the earliest future deadline. There is no wall clock, no
 //! sleep and no thread; a run is a pure function of its set-up and seed.
 
@@ -18,6 +18,7 @@ use crate::node::Ctx;
 use crate::packet::{build_udp, AppHeader, UdpAddrs};
 use crate::pcapng::{Direction, PcapngWriter};
 use crate::sar::{Sar, SarSource};
+use crate::scripted::{Script, ScriptedNode};
 use crate::switch::{Switch, SwitchConfig};
 use crate::traffic::{outages, FlowId, FlowRecord, FlowSpec, Outage, Sent};
 
@@ -57,6 +58,8 @@ pub enum Node {
     Plain(PlainHost),
     /// A MAC-learning switch.
     Switch(Switch),
+    /// A node that follows a script (an echoing or flooding partner).
+    Scripted(ScriptedNode),
 }
 
 impl Node {
@@ -66,7 +69,13 @@ impl Node {
             Self::Bonded(h) => h.name(),
             Self::Plain(h) => h.name(),
             Self::Switch(s) => s.name(),
+            Self::Scripted(s) => s.name(),
         }
+    }
+
+    /// A host: a node that sends and receives application traffic.
+    fn is_host(&self) -> bool {
+        matches!(self, Self::Bonded(_) | Self::Plain(_))
     }
 }
 
@@ -159,6 +168,14 @@ impl Sim {
         )
     }
 
+    /// Add a scripted node with `ports` ports.
+    pub fn add_scripted(&mut self, name: &str, ports: usize, script: impl Script) -> NodeId {
+        self.push_node(
+            Node::Scripted(ScriptedNode::new(name, ports, Box::new(script))),
+            ports,
+        )
+    }
+
     /// Plug a link between two free ports.
     ///
     /// # Panics
@@ -197,7 +214,7 @@ impl Sim {
                 format!("{prefix}{}", h.nic().name()),
                 SarSource::Nic(node, 0),
             ),
-            Node::Switch(_) => {}
+            Node::Switch(_) | Node::Scripted(_) => {}
         }
     }
 
@@ -206,13 +223,24 @@ impl Sim {
         self.faults.add(at, fault);
     }
 
+    /// Start with link `l` cut: it comes up with a [`Fault::LinkUp`]. Ports on it join their
+    /// bonds without carrier.
+    ///
+    /// # Panics
+    /// If the simulation has started.
+    pub fn start_cut(&mut self, l: LinkId) {
+        assert!(
+            !self.started,
+            "links start cut only before the simulation starts"
+        );
+        self.links[l.0].set_cut(true);
+        self.links[l.0].set_carrier(false);
+    }
+
     /// Add a traffic flow. Both ends must be hosts.
     pub fn add_flow(&mut self, spec: FlowSpec) -> FlowId {
         for n in [spec.from, spec.to] {
-            assert!(
-                !matches!(self.nodes[n.0], Node::Switch(_)),
-                "flows run between hosts"
-            );
+            assert!(self.nodes[n.0].is_host(), "flows run between hosts");
         }
         self.flows.push(FlowRecord::new(spec));
         FlowId(self.flows.len() - 1)
@@ -270,6 +298,17 @@ impl Sim {
         match &self.nodes[id.0] {
             Node::Switch(s) => s,
             n => panic!("{} is not a switch", n.name()),
+        }
+    }
+
+    /// A scripted node.
+    ///
+    /// # Panics
+    /// If `id` is not a scripted node.
+    pub fn scripted(&self, id: NodeId) -> &ScriptedNode {
+        match &self.nodes[id.0] {
+            Node::Scripted(s) => s,
+            n => panic!("{} is not a scripted node", n.name()),
         }
     }
 
@@ -350,6 +389,7 @@ impl Sim {
             Node::Bonded(h) => format!("{}.{}", h.name(), h.nics()[e.port].name()),
             Node::Plain(h) => format!("{}.{}", h.name(), h.nic().name()),
             Node::Switch(s) => s.port_name(e.port),
+            Node::Scripted(s) => format!("{}.port{}", s.name(), e.port + 1),
         }
     }
 
@@ -358,7 +398,7 @@ impl Sim {
         match &self.nodes[id.0] {
             Node::Bonded(h) => (h.mac(), h.ip()),
             Node::Plain(h) => (h.mac(), h.ip()),
-            Node::Switch(_) => unreachable!("flows run between hosts"),
+            Node::Switch(_) | Node::Scripted(_) => unreachable!("flows run between hosts"),
         }
     }
 
@@ -412,6 +452,30 @@ impl Sim {
         self.run_until(self.now + d);
     }
 
+    /// Run until `done` holds after everything due at some instant has been processed, and
+    /// return that instant; `None` (the clock at `limit`) if it never held by `limit`. `done`
+    /// is checked after every instant at which something happened, so the answer is exact.
+    pub fn run_until_true(
+        &mut self,
+        limit: Instant,
+        mut done: impl FnMut(&Self) -> bool,
+    ) -> Option<Instant> {
+        self.start();
+        loop {
+            self.process_due();
+            if done(self) {
+                return Some(self.now);
+            }
+            match self.next_wake().filter(|t| *t <= limit) {
+                Some(t) => self.advance_to(t),
+                None => {
+                    self.run_until(limit);
+                    return None;
+                }
+            }
+        }
+    }
+
     fn advance_to(&mut self, t: Instant) {
         assert!(
             t >= self.now,
@@ -442,6 +506,11 @@ impl Sim {
                         s.set_carrier(p, sample.up);
                     }
                 }
+                Node::Scripted(s) => {
+                    for (p, sample) in samples.iter().enumerate() {
+                        s.set_carrier(p, sample.up);
+                    }
+                }
                 Node::Bonded(h) => h.start(&mut ctx, &samples),
                 Node::Plain(h) => h.start(&mut ctx, samples[0]),
             }
@@ -450,7 +519,7 @@ impl Sim {
         // Every host knows every other host, as if they had talked before; bonds have their
         // MAC by now (their ports joined above).
         let addrs: Vec<(NodeId, EthernetAddress, [u8; 4])> = (0..self.nodes.len())
-            .filter(|&i| !matches!(self.nodes[i], Node::Switch(_)))
+            .filter(|&i| self.nodes[i].is_host())
             .map(|i| {
                 let (mac, ip) = self.host_addr(NodeId(i));
                 (NodeId(i), mac, ip)
@@ -460,7 +529,7 @@ impl Sim {
             let cache = match &mut self.nodes[id.0] {
                 Node::Bonded(h) => h.neighbors_mut(),
                 Node::Plain(h) => h.neighbors_mut(),
-                Node::Switch(_) => continue,
+                Node::Switch(_) | Node::Scripted(_) => continue,
             };
             for &(other, mac, ip) in &addrs {
                 if other != id {
@@ -532,14 +601,24 @@ impl Sim {
             Node::Bonded(h) => h.receive(&mut ctx, to.port, frame),
             Node::Plain(h) => h.receive(&mut ctx, frame),
             Node::Switch(s) => s.receive(&mut ctx, to.port, frame),
+            Node::Scripted(s) => s.receive(&mut ctx, to.port, frame),
         }
         self.dispatch(to.node, ctx);
     }
 
-    /// miimon polls and bond timeouts that are due.
+    /// miimon polls, bond timeouts and script timers that are due.
     fn run_due_hosts(&mut self) -> bool {
         let mut did = false;
         for i in 0..self.nodes.len() {
+            if let Node::Scripted(s) = &mut self.nodes[i] {
+                let mut ctx = Ctx::new(self.now);
+                if s.wake(&mut ctx) {
+                    self.tick_work();
+                    did = true;
+                }
+                self.dispatch(NodeId(i), ctx);
+                continue;
+            }
             let Node::Bonded(h) = &mut self.nodes[i] else {
                 continue;
             };
@@ -581,7 +660,7 @@ impl Sim {
         let cached = match &self.nodes[spec.from.0] {
             Node::Bonded(h) => h.neighbors().get(dst_ip),
             Node::Plain(h) => h.neighbors().get(dst_ip),
-            Node::Switch(_) => None,
+            Node::Switch(_) | Node::Scripted(_) => None,
         };
         let dst_mac = cached.unwrap_or(real_mac);
         let addrs = UdpAddrs {
@@ -602,7 +681,7 @@ impl Sim {
         let (nics, epoch) = match &mut self.nodes[spec.from.0] {
             Node::Bonded(h) => (h.send_app(&mut ctx, &frame), h.epoch()),
             Node::Plain(h) => (h.send_app(&mut ctx, &frame), 0),
-            Node::Switch(_) => unreachable!("flows run between hosts"),
+            Node::Switch(_) | Node::Scripted(_) => unreachable!("flows run between hosts"),
         };
         self.flows[flow].record_sent(Sent {
             at: self.now,
@@ -620,7 +699,7 @@ impl Sim {
                 SarSource::Nic(n, i) => match &self.nodes[n.0] {
                     Node::Bonded(h) => *h.nics()[i].counters(),
                     Node::Plain(h) => *h.nic().counters(),
-                    Node::Switch(_) => IfCounters::default(),
+                    Node::Switch(_) | Node::Scripted(_) => IfCounters::default(),
                 },
                 SarSource::Bond(n) => {
                     let mut sum = IfCounters::default();
@@ -649,6 +728,7 @@ impl Sim {
                     t
                 }
             }),
+            Node::Scripted(s) => s.next_wake(),
             _ => None,
         });
         let links = self.links.iter().filter_map(Link::next_arrival);
@@ -682,6 +762,17 @@ impl Sim {
                     self.endpoint_name(Endpoint::new(host, nic))
                 )
             }
+            Fault::Silence(l) => format!(
+                "fault: link {} silenced (carrier stays up)",
+                self.links[l.0].name()
+            ),
+            Fault::Unsilence(l) => {
+                format!("fault: link {} passes frames again", self.links[l.0].name())
+            }
+            Fault::Reboot { host, actor_system } => format!(
+                "fault: {} restarts its bond, LACP system ID now {actor_system}",
+                self.nodes[host.0].name()
+            ),
             Fault::Flap { .. } => unreachable!("flaps are expanded when scheduled"),
         };
         self.log.push(LogEntry {
@@ -714,6 +805,17 @@ impl Sim {
                 } else {
                     h.remove_port(&mut ctx, nic);
                 }
+                self.dispatch(host, ctx);
+            }
+            Fault::Silence(l) | Fault::Unsilence(l) => {
+                self.links[l.0].set_silent(matches!(fault, Fault::Silence(_)));
+            }
+            Fault::Reboot { host, actor_system } => {
+                let mut ctx = Ctx::new(self.now);
+                let Node::Bonded(h) = &mut self.nodes[host.0] else {
+                    panic!("{} is not a bonded host", self.nodes[host.0].name())
+                };
+                h.reboot(&mut ctx, actor_system);
                 self.dispatch(host, ctx);
             }
             Fault::Flap { .. } => {}
@@ -749,6 +851,7 @@ impl Sim {
             let mut ctx = Ctx::new(self.now);
             match &mut self.nodes[e.node.0] {
                 Node::Switch(s) => s.set_carrier(e.port, up),
+                Node::Scripted(s) => s.set_carrier(e.port, up),
                 Node::Bonded(h) => h.set_link(&mut ctx, e.port, sample),
                 Node::Plain(h) => h.set_link(sample),
             }

@@ -10,7 +10,8 @@
 //!          +------ eth0 [ router ] eth1 -------+
 //! ```
 //! Maximum throughput (both ports on one switch): router eth0 → port1, eth1 → port2, far host →
-//! port3. Back to back: two bonded hosts, eth0–eth0 and eth1–eth1, no switch (for LACP later).
+//! port3. Back to back: two bonded hosts, eth0–eth0 and eth1–eth1, no switch
+//! ([`crate::lacp::LacpPair`] builds it for 802.3ad with any number of links).
 
 use bond_core::{BondError, Config, Duration, EthernetAddress, Instant};
 
@@ -220,11 +221,23 @@ impl Net {
     /// Flow `i` uses UDP ports 40000+i → 5001+i (router → peer) and 41000+i → 6001+i (back).
     /// Returns (router → peer, peer → router) flow ids.
     pub fn add_flows(&mut self, n: usize, interval: Duration) -> (Vec<FlowId>, Vec<FlowId>) {
+        self.add_flows_at(n, interval, Instant::from_millis(10))
+    }
+
+    /// [`Self::add_flows`] starting at `start` instead of 10 ms (after an 802.3ad bond has
+    /// negotiated, for instance).
+    pub fn add_flows_at(
+        &mut self,
+        n: usize,
+        interval: Duration,
+        start: Instant,
+    ) -> (Vec<FlowId>, Vec<FlowId>) {
+        let first = start;
         let mut out = (Vec::new(), Vec::new());
         for i in 0..n {
             let offset =
                 Duration::from_micros(interval.total_micros() * i as u64 / n.max(1) as u64);
-            let start = Instant::from_millis(10) + offset;
+            let start = first + offset;
             let i16 = i as u16;
             let mut spec = FlowSpec::new(self.router, self.peer, 40000 + i16, 5001 + i16);
             spec.interval = interval;

@@ -3,6 +3,9 @@
 //! and prints the timeline, `sar -n DEV`-like counters, the measured outage, the final
 //! `/proc/net/bonding/bond0` text, and writes a pcapng capture of both bond ports.
 //!
+//! With `--mode 802.3ad` the far end is a second bond standing in for an LACP switch, cabled
+//! back to back over two links (see [`lacp`]).
+//!
 //! Everything printed is measured in the simulation; nothing is estimated.
 
 use std::fmt::Write as _;
@@ -15,18 +18,22 @@ use bond_core::{Config, Duration, Instant, Mode};
 use bond_sim::host::CarrierDelivery;
 use bond_sim::log::LogKind;
 use bond_sim::packet::HEADERS_LEN;
+use bond_sim::traffic::outages as outages_of;
 use bond_sim::{Fault, Net, NodeId, Setup, Topology};
 
 const USAGE: &str = "\
-usage: bond-demo [--mode MODE] [--options \"KERNEL OPTIONS\"] [--topology ha|throughput]
+usage: bond-demo [--mode MODE] [--options \"KERNEL OPTIONS\"] [--topology ha|throughput|pair]
                  [--carrier events|miimon] [--pcap FILE] [--seed N]
 
-  --mode       balance-rr | active-backup | balance-xor | broadcast, or any other mode
-               bond-core implements (default active-backup)
+  --mode       balance-rr | active-backup | balance-xor | broadcast | 802.3ad, or any other
+               mode bond-core implements (default active-backup)
   --options    bonding options in the kernel grammar, e.g. \"miimon=100 updelay=200\";
-               they override the demo's defaults (mode=MODE miimon=100)
+               they override the demo's defaults (mode=MODE miimon=100, and for 802.3ad
+               lacp_rate=fast xmit_hash_policy=layer3+4)
   --topology   ha: eth0 -> switch A, eth1 -> switch B, A-B inter-switch link, far host on A
-               throughput: eth0 and eth1 -> one switch, far host on it   (default ha)
+               throughput: eth0 and eth1 -> one switch, far host on it
+               pair: eth0 and eth1 cabled to a second bond (an LACP switch in 802.3ad)
+               (default pair in 802.3ad, ha otherwise)
   --carrier    events: the bond hears of carrier changes at once (link interrupt)
                miimon: the bond samples carrier every miimon ms          (default events)
   --pcap       capture file (default bond-demo.pcapng)
@@ -47,10 +54,14 @@ macro_rules! outln {
     ($out:expr, $($arg:tt)*) => {{ let _ = writeln!($out, $($arg)*); }};
 }
 
+// After `outln!`, which it uses.
+mod lacp;
+
 struct Args {
     mode: String,
     options: String,
-    topology: Topology,
+    /// `None`: the mode's default.
+    topology: Option<Topology>,
     carrier: CarrierDelivery,
     pcap: PathBuf,
     seed: u64,
@@ -60,7 +71,7 @@ fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         mode: "active-backup".into(),
         options: String::new(),
-        topology: Topology::high_availability(),
+        topology: None,
         carrier: CarrierDelivery::Events,
         pcap: PathBuf::from("bond-demo.pcapng"),
         seed: 1,
@@ -82,15 +93,16 @@ fn parse_args() -> Result<Args, String> {
             "--mode" => a.mode = value,
             "--options" => a.options = value,
             "--topology" => {
-                a.topology = match value.as_str() {
+                a.topology = Some(match value.as_str() {
                     "ha" => Topology::high_availability(),
                     "throughput" => Topology::throughput(),
+                    "pair" => Topology::back_to_back(),
                     v => {
                         return Err(format!(
-                            "--topology: unknown topology {v:?} (ha, throughput)"
+                            "--topology: unknown topology {v:?} (ha, throughput, pair)"
                         ))
                     }
-                }
+                })
             }
             "--carrier" => {
                 a.carrier = match value.as_str() {
@@ -111,12 +123,13 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// The demo's defaults (`mode=MODE miimon=100`) with the user's options on top, by name.
-fn option_string(mode: &str, user: &str) -> String {
+/// The demo's defaults (`mode=MODE miimon=100`, then `extra`) with the user's options on top,
+/// by name.
+fn option_string(mode: &str, user: &str, extra: &[(&str, &str)]) -> String {
     let given: Vec<&str> = user.split_whitespace().collect();
     let has = |name: &str| given.iter().any(|t| t.split('=').next() == Some(name));
     let mut tokens: Vec<String> = Vec::new();
-    for (name, value) in [("mode", mode), ("miimon", "100")] {
+    for &(name, value) in [("mode", mode), ("miimon", "100")].iter().chain(extra) {
         if !has(name) {
             tokens.push(format!("{name}={value}"));
         }
@@ -145,19 +158,34 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = option_string(&args.mode, &args.options);
-    let (config, warnings) = match Config::parse_with_warnings(&options) {
+    let mut options = option_string(&args.mode, &args.options, &[]);
+    let mut parsed = Config::parse_with_warnings(&options);
+    if parsed.as_ref().is_ok_and(|(c, _)| c.mode == Mode::Lacp) {
+        // Fast LACP shows a link timeout in seconds rather than minutes, and layer3+4 spreads
+        // the demo's UDP flows over both ports (layer2 would put one MAC pair on one port).
+        options = option_string(&args.mode, &args.options, lacp::DEFAULTS);
+        parsed = Config::parse_with_warnings(&options);
+    }
+    let (config, warnings) = match parsed {
         Ok(x) => x,
         Err(e) => {
             eprintln!("bond-demo: bad bonding options {options:?}: {e}");
             return ExitCode::from(2);
         }
     };
+    let topology = args.topology.unwrap_or(if config.mode == Mode::Lacp {
+        Topology::back_to_back()
+    } else {
+        Topology::high_availability()
+    });
+    if config.mode == Mode::Lacp && topology == Topology::back_to_back() {
+        return lacp::run(&args, &options, &warnings, config);
+    }
     let mut setup = Setup::new(config.clone());
     setup.sim.seed = args.seed;
     setup.sim.capture = true;
     setup.carrier = args.carrier;
-    let mut net = match args.topology.try_build(&setup) {
+    let mut net = match topology.try_build(&setup) {
         Ok(net) => net,
         Err(e) => {
             eprintln!("bond-demo: {e}");
@@ -168,7 +196,7 @@ fn main() -> ExitCode {
     net.add_flows(FLOWS, FLOW_INTERVAL);
 
     let mut out = String::new();
-    print_header(&mut out, &args, &options, &warnings, &net);
+    print_header(&mut out, &args, topology, &options, &warnings, &net);
 
     // Cut whichever port is carrying the traffic: the active one in active-backup.
     net.sim
@@ -187,6 +215,12 @@ fn main() -> ExitCode {
     outln!(out, "\nPer-interface counters, 1 s intervals (like `sar -n DEV 1`; bond0 = sum of its ports):\n");
     out.push_str(&net.sim.sar().table());
     print_outages(&mut out, &net, cut_nic);
+    finish(out, &net, &args)
+}
+
+/// Print the router's `/proc/net/bonding/bond0`, any invariant violation, write the capture
+/// and the output.
+fn finish(mut out: String, net: &Net, args: &Args) -> ExitCode {
     outln!(
         out,
         "\n/proc/net/bonding/bond0 at t={}:\n",
@@ -205,9 +239,14 @@ fn main() -> ExitCode {
     };
     let written = pcap.write_to(&args.pcap);
     if written.is_ok() {
+        let ports = if net.switches.is_empty() {
+            "the ports of both bonds"
+        } else {
+            "router eth0/eth1"
+        };
         outln!(
             out,
-            "\npcapng: {} frames on router eth0/eth1, both directions, written to {}",
+            "\npcapng: {} frames on {ports}, both directions, written to {}",
             pcap.packet_count(),
             args.pcap.display()
         );
@@ -223,7 +262,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_header(out: &mut String, args: &Args, options: &str, warnings: &[Warning], net: &Net) {
+fn print_header(
+    out: &mut String,
+    args: &Args,
+    topology: Topology,
+    options: &str,
+    warnings: &[Warning],
+    net: &Net,
+) {
     let c = net.sim.bond(net.router).config();
     outln!(out, "bond-demo: a dual-port router (bond-core, sans-IO) and a far host, simulated in virtual time (seed {})\n", args.seed);
     outln!(
@@ -233,8 +279,9 @@ fn print_header(out: &mut String, args: &Args, options: &str, warnings: &[Warnin
     for w in warnings {
         outln!(out, "  warning       {w}");
     }
-    let topo = match args.topology {
+    let topo = match topology {
         Topology::Throughput => "throughput: router eth0 -> S.port1, eth1 -> S.port2, far host -> S.port3",
+        Topology::BackToBack => "pair: router eth0 <-> peer eth0, router eth1 <-> peer eth1 (the peer is a second bond, same options)",
         _ => "high availability: router eth0 -> A.port1, eth1 -> B.port1, A.port2 <-> B.port2 (ISL), far host -> A.port3",
     };
     outln!(out, "  topology      {topo}");
@@ -343,7 +390,11 @@ fn print_outages(out: &mut String, net: &Net, cut_nic: usize) {
         if outages.is_empty() {
             outln!(out, "  {:<16} no outage: not one frame lost", "");
         }
-        for o in outages {
+        // With a hash policy the other port's flows keep delivering, which splits one failure
+        // into many one-frame gaps of the merged traffic: show a few, then what each flow saw.
+        const SHOWN_OUTAGES: usize = 4;
+        let more = outages.len().saturating_sub(SHOWN_OUTAGES);
+        for o in outages.into_iter().take(SHOWN_OUTAGES) {
             match o.duration() {
                 Some(d) => {
                     outln!(
@@ -365,12 +416,25 @@ fn print_outages(out: &mut String, net: &Net, cut_nic: usize) {
                 ),
             }
         }
+        if more > 0 {
+            let per_flow = flows
+                .iter()
+                .flat_map(|f| outages_of([*f], settled))
+                .filter_map(|o| o.duration())
+                .max();
+            outln!(
+                out,
+                "  {:<16} ... and {more} more; the longest outage a single flow saw: {}",
+                "",
+                per_flow.map_or_else(|| "none ended".to_owned(), dur)
+            );
+        }
     }
     let h = net.router();
     let s = h.stats();
     outln!(
         out,
-        "\n  router stack: {} frames the NIC could not send (no carrier, bond not told yet), {} dropped by the bond on tx, {} dropped by the bond on rx (backup port), {} gratuitous ARPs/NAs from the bond",
+        "\n  router stack: {} frames the NIC could not send (no carrier, bond not told yet), {} dropped by the bond on tx, {} dropped by the bond on rx (backup port), {} control frames from the bond (LACPDUs, gratuitous ARPs/NAs)",
         s.tx_no_carrier, s.app_dropped_by_bond, s.rx_dropped_by_bond, s.control_sent
     );
     let link = net.sim.link(net.router_links[cut_nic]);
