@@ -169,7 +169,8 @@ impl PortConfig {
     }
 }
 
-/// Per-port traffic counters.
+/// Per-port counters kept by the bond. Data frames sent are counted by the adapter, as Linux
+/// counts them in the member's driver: only it knows whether a frame really left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PortStats {
@@ -181,10 +182,6 @@ pub struct PortStats {
     pub rx_delivered: u64,
     /// Frames received on an inactive port and dropped (Linux exact-match delivery).
     pub rx_dropped_inactive: u64,
-    /// Data frames `select_tx` sent on this port.
-    pub tx_packets: u64,
-    /// Bytes of data frames `select_tx` sent on this port.
-    pub tx_bytes: u64,
     /// Control frames (gratuitous ARP, unsolicited NA) sent on this port.
     pub tx_control: u64,
 }

@@ -24,6 +24,7 @@ impl<const N: usize> Bond<N> {
                 self.events.push(Event::ActiveChanged { old, new: None });
             }
             self.select_active(now);
+            self.refresh_tx_tables();
             self.update_carrier();
             return Ok(());
         };

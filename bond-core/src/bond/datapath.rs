@@ -57,13 +57,14 @@ pub enum DropReason {
     BondDown,
 }
 
-/// Sentinel for "no port" in the round-robin table.
+/// Sentinel for "no port" in the transmit tables.
 const NO_PORT: u8 = u8::MAX;
 
-/// Precomputed transmit tables, rebuilt when port state changes.
+/// Precomputed transmit tables, rebuilt when port state changes, so that choosing a port is a
+/// table lookup: no walk over ports, no `Option<Port>` on the hot path.
 #[derive(Debug)]
 pub(super) struct TxTables<const N: usize> {
-    /// Ports that can send, in join order (balance-xor `usable_slaves`).
+    /// Ports that can send, in join order (balance-xor and 802.3ad `usable_slaves`).
     usable: heapless::Vec<PortId, N>,
     /// For each join-order position `i`: the first port at or after `i` (wrapping) that can
     /// send — Linux's scan in `bond_get_slave_by_id`, done ahead of time.
@@ -72,7 +73,21 @@ pub(super) struct TxTables<const N: usize> {
     port_count: u32,
     /// Ports that get a copy in broadcast mode.
     broadcast: PortSet,
+    /// The active-backup port, if it has carrier; else `NO_PORT`.
+    active: u8,
+    /// The active port for IGMP in balance-rr if it can send, else the first port that can.
+    igmp: u8,
+    /// Linux's round-robin counter (pre-incremented: the first frame gets 1).
     rr_counter: u32,
+    /// `rr_counter / rr_pps % port_count` and `rr_counter % rr_pps`, kept up to date by
+    /// counting instead of dividing while `rr_synced`.
+    rr_slot: u32,
+    rr_sub: u32,
+    /// `packets_per_slave` (0: a random port per frame).
+    rr_pps: u32,
+    /// `rr_slot` and `rr_sub` match `rr_counter`; false after a rebuild, in random mode and
+    /// without ports.
+    rr_synced: bool,
     rng: u64,
 }
 
@@ -83,7 +98,13 @@ impl<const N: usize> TxTables<N> {
             rr_next: [NO_PORT; N],
             port_count: 0,
             broadcast: PortSet::EMPTY,
+            active: NO_PORT,
+            igmp: NO_PORT,
             rr_counter: 0,
+            rr_slot: 0,
+            rr_sub: 0,
+            rr_pps: 1,
+            rr_synced: false,
             // xorshift64 must not start at zero.
             rng: seed | 1,
         }
@@ -93,33 +114,73 @@ impl<const N: usize> TxTables<N> {
         self.usable.len()
     }
 
-    /// Linux `bond_rr_gen_slave_id`: a counter (pre-incremented, so the first frame gets 1),
-    /// divided by `packets_per_slave`, or a random number when it is 0.
-    fn next_rr_id(&mut self, packets_per_slave: u16) -> u32 {
-        match packets_per_slave {
-            0 => {
-                let mut x = self.rng;
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                self.rng = x;
-                (x >> 32) as u32
-            }
-            pps => {
-                self.rr_counter = self.rr_counter.wrapping_add(1);
-                self.rr_counter / u32::from(pps)
+    /// Linux `bond_rr_gen_slave_id` reduced modulo the port count: `(counter / pps) % ports`
+    /// with the counter pre-incremented, or a random number when `packets_per_slave` is 0.
+    /// Counts instead of dividing; `u32::MAX` when the bond has no ports.
+    #[inline]
+    fn next_rr_slot(&mut self) -> u32 {
+        self.rr_counter = self.rr_counter.wrapping_add(1);
+        // The counter wrapping breaks the counting (2^32 is rarely a multiple of the period).
+        if !self.rr_synced || self.rr_counter == 0 {
+            return self.rr_slot_slow();
+        }
+        self.rr_sub += 1;
+        if self.rr_sub == self.rr_pps {
+            self.rr_sub = 0;
+            self.rr_slot += 1;
+            if self.rr_slot == self.port_count {
+                self.rr_slot = 0;
             }
         }
+        self.rr_slot
+    }
+
+    /// Divide once: after a table rebuild or the counter wrapping; every frame in random mode.
+    #[cold]
+    fn rr_slot_slow(&mut self) -> u32 {
+        if self.port_count == 0 {
+            return u32::MAX;
+        }
+        if self.rr_pps == 0 {
+            self.rr_counter = self.rr_counter.wrapping_sub(1);
+            let mut x = self.rng;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.rng = x;
+            return ((x >> 32) as u32) % self.port_count;
+        }
+        self.rr_sub = self.rr_counter % self.rr_pps;
+        self.rr_slot = self.rr_counter / self.rr_pps % self.port_count;
+        self.rr_synced = true;
+        self.rr_slot
     }
 }
 
 impl<const N: usize> Bond<N> {
     /// Rebuild the transmit tables from the ports' current state.
     pub(crate) fn refresh_tx_tables(&mut self) {
+        let can_tx =
+            |b: &Self, id: PortId| b.ports[id.index()].as_ref().is_some_and(|p| p.can_tx());
+        let n = self.order.len();
+        let mut rr_next = [NO_PORT; N];
+        for (i, slot) in rr_next.iter_mut().enumerate().take(n) {
+            *slot = (0..n)
+                .map(|k| self.order[(i + k) % n])
+                .find(|&id| can_tx(self, id))
+                .map_or(NO_PORT, |id| id.0);
+        }
+        let active = self
+            .curr_active
+            .filter(|a| self.ports[a.index()].as_ref().is_some_and(|p| p.carrier));
+        let igmp = self
+            .curr_active
+            .filter(|&a| can_tx(self, a))
+            .map_or(rr_next[0], |a| a.0);
+        let up = self.admin_up;
         let t = &mut self.tables;
         t.usable.clear();
         t.broadcast = PortSet::EMPTY;
-        t.port_count = self.order.len() as u32;
         for &id in &self.order {
             let Some(p) = self.ports[id.index()].as_ref() else {
                 continue;
@@ -132,113 +193,122 @@ impl<const N: usize> Bond<N> {
                 t.broadcast.insert(id);
             }
         }
-        let n = self.order.len();
-        for i in 0..N {
-            t.rr_next[i] = (0..n)
-                .map(|k| self.order[(i + k) % n.max(1)])
-                .find(|id| self.ports[id.index()].as_ref().is_some_and(|p| p.can_tx()))
-                .map_or(NO_PORT, |id| id.0);
+        t.port_count = n as u32;
+        t.rr_next = rr_next;
+        // During downdelay the active port has no carrier: Linux would hand it the frame and
+        // the NIC would drop it; refusing here keeps "nothing sent on a dead link" true.
+        t.active = active.map_or(NO_PORT, |a| a.0);
+        t.igmp = igmp;
+        t.rr_pps = u32::from(self.config.packets_per_slave);
+        t.rr_synced = false;
+        if !up {
+            // A bond that is down sends nothing: empty tables, and the drop path names why.
+            t.usable.clear();
+            t.broadcast = PortSet::EMPTY;
+            t.rr_next = [NO_PORT; N];
+            t.active = NO_PORT;
+            t.igmp = NO_PORT;
         }
     }
 
     /// Choose the port(s) for a frame the host sends through the bond.
     ///
     /// Never panics, whatever `frame` holds; a frame too short to be Ethernet is dropped and
-    /// counted. Costs O(1) in the number of ports.
+    /// counted. Costs O(1) in the number of ports. Data frames are not counted here: like
+    /// Linux, which counts a member's transmissions in the member's driver, the adapter counts
+    /// what it actually sends.
+    #[inline]
     pub fn select_tx(&mut self, now: Instant, frame: &[u8]) -> TxVerdict {
         let _ = now;
-        let Some(eth) = EthernetFrame::new_checked(frame) else {
-            self.stats.tx_truncated += 1;
-            return TxVerdict::Drop(DropReason::Truncated);
+        if frame.len() < ethernet::HEADER_LEN {
+            return self.tx_truncated();
+        }
+        // The two cheapest modes first, by plain comparisons rather than a jump table.
+        let mode = self.config.mode;
+        let port = if mode == Mode::ActiveBackup {
+            self.tables.active
+        } else if mode == Mode::RoundRobin {
+            self.select_round_robin(frame)
+        } else {
+            return self.select_other(mode, frame);
         };
+        if port == NO_PORT {
+            return self.tx_no_port();
+        }
+        TxVerdict::Port(PortId(port))
+    }
+
+    /// The hashed and broadcast modes, out of line: inlined, their register pressure would
+    /// cost active-backup and balance-rr a longer prologue and epilogue on every frame.
+    #[inline(never)]
+    fn select_other(&mut self, mode: Mode, frame: &[u8]) -> TxVerdict {
+        let port = match mode {
+            Mode::Xor => self.select_hashed(frame),
+            Mode::Lacp if self.config.broadcast_neighbor && is_neighbor_discovery(frame) => {
+                // broadcast_neighbor: ARP and ND go out on every port so every switch of a
+                // multi-chassis LAG learns us.
+                return self.select_broadcast();
+            }
+            Mode::Lacp => self.select_hashed(frame),
+            Mode::Broadcast => return self.select_broadcast(),
+            // Bond::new refuses these modes until they are implemented; the first two are
+            // handled by select_tx.
+            Mode::Tlb | Mode::Alb | Mode::ActiveBackup | Mode::RoundRobin => NO_PORT,
+        };
+        if port == NO_PORT {
+            return self.tx_no_port();
+        }
+        TxVerdict::Port(PortId(port))
+    }
+
+    #[inline]
+    fn select_round_robin(&mut self, frame: &[u8]) -> u8 {
+        // IGMP always leaves by the active port so the switch sees joins on one port.
+        if is_igmp(frame) {
+            return self.tables.igmp;
+        }
+        let slot = self.tables.next_rr_slot();
+        self.tables
+            .rr_next
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(NO_PORT)
+    }
+
+    #[inline]
+    fn select_hashed(&self, frame: &[u8]) -> u8 {
+        let usable = &self.tables.usable;
+        if usable.is_empty() {
+            return NO_PORT;
+        }
+        let hash = xmit_hash(self.config.xmit_hash_policy, frame);
+        usable[(hash % usable.len() as u32) as usize].0
+    }
+
+    fn select_broadcast(&mut self) -> TxVerdict {
+        match self.tables.broadcast {
+            set if set.is_empty() => self.tx_no_port(),
+            set => TxVerdict::Ports(set),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn tx_truncated(&mut self) -> TxVerdict {
+        self.stats.tx_truncated += 1;
+        TxVerdict::Drop(DropReason::Truncated)
+    }
+
+    /// No port can take the frame: the bond is down (its tables are empty), or none is up.
+    #[cold]
+    #[inline(never)]
+    fn tx_no_port(&mut self) -> TxVerdict {
         if !self.admin_up {
             self.stats.tx_bond_down += 1;
             return TxVerdict::Drop(DropReason::BondDown);
         }
-        let verdict = match self.config.mode {
-            Mode::RoundRobin => self.select_round_robin(&eth),
-            Mode::ActiveBackup => self.select_active_backup(),
-            Mode::Xor => self.select_xor(frame),
-            Mode::Lacp if self.config.broadcast_neighbor && is_neighbor_discovery(&eth) => {
-                // broadcast_neighbor: ARP and ND go out on every port so every switch of a
-                // multi-chassis LAG learns us.
-                Some(TxVerdict::Ports(self.tables.broadcast))
-                    .filter(|_| !self.tables.broadcast.is_empty())
-            }
-            Mode::Lacp => self.select_xor(frame),
-            Mode::Broadcast => match self.tables.broadcast {
-                set if set.is_empty() => None,
-                set => Some(TxVerdict::Ports(set)),
-            },
-            // Bond::new refuses these modes until they are implemented.
-            Mode::Tlb | Mode::Alb => None,
-        };
-        let Some(verdict) = verdict else {
-            self.stats.tx_no_port += 1;
-            return TxVerdict::Drop(DropReason::NoPort);
-        };
-        self.count_tx(verdict, frame.len());
-        verdict
-    }
-
-    fn select_round_robin(&mut self, eth: &EthernetFrame<'_>) -> Option<TxVerdict> {
-        // IGMP always leaves by the active port so the switch sees joins on one port.
-        if is_igmp(eth) {
-            let active = self
-                .curr_active
-                .filter(|&a| self.port_ref(a).is_some_and(|p| p.can_tx()));
-            if let Some(a) = active {
-                return Some(TxVerdict::Port(a));
-            }
-            return self.rr_port_at(0).map(TxVerdict::Port);
-        }
-        if self.tables.port_count == 0 {
-            return None;
-        }
-        let id = self.tables.next_rr_id(self.config.packets_per_slave);
-        self.rr_port_at(id % self.tables.port_count)
-            .map(TxVerdict::Port)
-    }
-
-    fn rr_port_at(&self, index: u32) -> Option<PortId> {
-        match self.tables.rr_next.get(index as usize) {
-            Some(&p) if p != NO_PORT => Some(PortId(p)),
-            _ => None,
-        }
-    }
-
-    fn select_active_backup(&self) -> Option<TxVerdict> {
-        // During downdelay the active port has no carrier: Linux would hand it the frame and the
-        // NIC would drop it; counting the drop here keeps "nothing sent on a dead link" true.
-        let active = self.curr_active?;
-        self.port_ref(active)
-            .filter(|p| p.carrier)
-            .map(|_| TxVerdict::Port(active))
-    }
-
-    fn select_xor(&self, frame: &[u8]) -> Option<TxVerdict> {
-        let usable = &self.tables.usable;
-        if usable.is_empty() {
-            return None;
-        }
-        let hash = xmit_hash(self.config.xmit_hash_policy, frame);
-        Some(TxVerdict::Port(
-            usable[(hash % usable.len() as u32) as usize],
-        ))
-    }
-
-    fn count_tx(&mut self, verdict: TxVerdict, len: usize) {
-        let mut count = |id: PortId| {
-            if let Some(p) = self.ports.get_mut(id.index()).and_then(Option::as_mut) {
-                p.stats.tx_packets += 1;
-                p.stats.tx_bytes += len as u64;
-            }
-        };
-        match verdict {
-            TxVerdict::Port(id) => count(id),
-            TxVerdict::Ports(set) => set.iter().for_each(count),
-            TxVerdict::Drop(_) => {}
-        }
+        self.stats.tx_no_port += 1;
+        TxVerdict::Drop(DropReason::NoPort)
     }
 
     /// Decide what happens to a frame received on port `id`.
@@ -283,21 +353,25 @@ impl<const N: usize> Bond<N> {
 
 /// ARP, or ICMPv6 neighbor discovery (router/neighbor solicitation and advertisement, redirect),
 /// untagged: what `broadcast_neighbor` sends on every port.
-fn is_neighbor_discovery(eth: &EthernetFrame<'_>) -> bool {
+fn is_neighbor_discovery(frame: &[u8]) -> bool {
     const ICMPV6: u8 = 58;
-    let ip = eth.payload();
-    match eth.ethertype() {
+    match u16::from_be_bytes([frame[12], frame[13]]) {
         ethernet::ethertype::ARP => true,
         ethernet::ethertype::IPV6 => {
-            ip.len() > 40 && ip[6] == ICMPV6 && (133..=137).contains(&ip[40])
+            frame.len() > 54 && frame[20] == ICMPV6 && (133..=137).contains(&frame[54])
         }
         _ => false,
     }
 }
 
-/// An untagged IPv4 frame carrying IGMP (Linux checks `skb->protocol` and `iph->protocol`).
-fn is_igmp(eth: &EthernetFrame<'_>) -> bool {
+/// An untagged IPv4 frame carrying IGMP (Linux checks `skb->protocol` and `iph->protocol`,
+/// after making sure a whole IPv4 header is there).
+#[inline]
+fn is_igmp(frame: &[u8]) -> bool {
     const IPPROTO_IGMP: u8 = 2;
-    let ip = eth.payload();
-    eth.ethertype() == ethernet::ethertype::IPV4 && ip.len() >= 20 && ip[9] == IPPROTO_IGMP
+    // The protocol byte first: it is almost never IGMP, so one test settles most frames.
+    frame.get(23) == Some(&IPPROTO_IGMP)
+        && frame.len() >= 34
+        && frame[12] == 0x08
+        && frame[13] == 0x00
 }

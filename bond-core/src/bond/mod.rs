@@ -394,9 +394,7 @@ impl<const N: usize> Bond<N> {
         if self.primary == Some(id) {
             self.primary = None;
         }
-        let was_active = self.curr_active == Some(id);
-        self.refresh_tx_tables();
-        if was_active {
+        if self.curr_active == Some(id) {
             self.curr_active = None;
             self.events.push(Event::ActiveChanged {
                 old: Some(id),
@@ -404,6 +402,7 @@ impl<const N: usize> Bond<N> {
             });
             self.select_active(now);
         }
+        self.refresh_tx_tables();
         self.update_carrier();
         let keeps_mac = self.config.mode == Mode::ActiveBackup
             && self.config.fail_over_mac == FailOverMac::Active;
@@ -428,6 +427,7 @@ impl<const N: usize> Bond<N> {
         if self.config.mode == Mode::Lacp {
             self.lacp_admin_changed(now, up);
         }
+        self.refresh_tx_tables();
         self.update_carrier();
     }
 
@@ -502,7 +502,7 @@ impl<const N: usize> Bond<N> {
             .iter()
             .filter_map(|&id| self.port_ref(id).and_then(|p| p.link_deadline))
             .min();
-        let lacp = (self.config.mode == Mode::Lacp && self.admin_up)
+        let lacp = (self.config.mode == Mode::Lacp)
             .then(|| self.lacp_deadline())
             .flatten();
         earliest(earliest(ports, self.notify.next_deadline()), lacp)

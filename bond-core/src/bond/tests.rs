@@ -176,7 +176,6 @@ fn active_backup_sends_on_active_and_suppresses_backup_rx() {
     );
     assert_eq!(b.handle_rx(ms(1), P1, &lldp), RxVerdict::PassToPort);
     assert_eq!(b.port(P1).unwrap().stats.rx_dropped_inactive, 1);
-    assert_eq!(b.port(P0).unwrap().stats.tx_packets, 4);
 }
 
 #[test]
@@ -658,7 +657,6 @@ fn broadcast_copies_to_every_port_that_is_up() {
         panic!()
     };
     assert!(set.contains(P0) && !set.contains(P1) && set.contains(P2));
-    assert_eq!(b.port(P0).unwrap().stats.tx_packets, 2);
 }
 
 #[test]

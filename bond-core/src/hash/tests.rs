@@ -1066,3 +1066,47 @@ proptest! {
         prop_assert_eq!(xmit_hash(VlanSrcMac, &tagged_frame), xmit_hash(VlanSrcMac, &frame) ^ u32::from(tci));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// The IPv4 fast path answers exactly as the full walk does, for every frame it takes.
+    #[test]
+    fn fast_path_equals_the_general_path(
+        mut frame in proptest::collection::vec(any::<u8>(), 38..120),
+        proto in prop_oneof![Just(1u8), Just(6), Just(17), Just(33), Just(50), Just(51), Just(58), Just(132), Just(136), any::<u8>()],
+        frag in prop_oneof![Just([0u8, 0]), Just([0x40, 0]), Just([0x20, 0]), Just([0, 1]), any::<[u8; 2]>()],
+        ihl in prop_oneof![Just(0x45u8), any::<u8>()],
+    ) {
+        frame[12] = 0x08;
+        frame[13] = 0x00;
+        frame[14] = ihl;
+        frame[20] = frag[0];
+        frame[21] = frag[1];
+        frame[23] = proto;
+        for policy in [Layer2, Layer23, Layer34] {
+            if let Some(fast) = super::fast_ipv4(policy, &frame) {
+                prop_assert_eq!(fast, super::xmit_hash_general(policy, &frame), "{:?}", policy);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// Under layer2 the fast path agrees with the full walk on any frame, tagged or not.
+    #[test]
+    fn layer2_fast_path_equals_the_general_path(
+        mut frame in proptest::collection::vec(any::<u8>(), 0..40),
+        tpid in prop_oneof![Just([0x81u8, 0x00]), Just([0x88, 0xa8]), Just([0x08, 0x00]), any::<[u8; 2]>()],
+    ) {
+        if frame.len() >= 14 {
+            frame[12] = tpid[0];
+            frame[13] = tpid[1];
+        }
+        if let Some(fast) = super::fast_ipv4(Layer2, &frame) {
+            prop_assert_eq!(fast, super::xmit_hash_general(Layer2, &frame));
+        }
+    }
+}

@@ -119,6 +119,8 @@ pub(crate) struct FinalPdu {
     pub(crate) port: PortId,
     pub(crate) src: EthernetAddress,
     pub(crate) pdu: LacpduRepr,
+    /// The three-a-second limit holds for goodbyes too: not before this instant.
+    pub(crate) not_before: Instant,
 }
 
 impl<const N: usize> Bond<N> {
@@ -245,10 +247,17 @@ impl<const N: usize> Bond<N> {
         p.lacp.actor_state.remove(
             PortState::SYNCHRONIZATION | PortState::COLLECTING | PortState::DISTRIBUTING | also,
         );
-        let pdu = tx::transmit(&mut p.lacp, &actor, now);
+        p.lacp.final_pdu = true;
+        let at = tx::ready_at(&p.lacp, now).unwrap_or(now);
+        let pdu = tx::transmit(&mut p.lacp, &actor, at);
         let src = p.perm_mac;
         if let Some(slot) = self.final_pdus.iter_mut().find(|s| s.is_none()) {
-            *slot = Some(FinalPdu { port: id, src, pdu });
+            *slot = Some(FinalPdu {
+                port: id,
+                src,
+                pdu,
+                not_before: at,
+            });
         }
     }
 
@@ -458,7 +467,11 @@ impl<const N: usize> Bond<N> {
 
     /// The next LACPDU or marker response to send, written into `buf`.
     pub(crate) fn lacp_poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
-        if let Some(f) = self.final_pdus.iter_mut().find_map(Option::take) {
+        let due = self
+            .final_pdus
+            .iter_mut()
+            .find(|f| f.is_some_and(|f| f.not_before <= now));
+        if let Some(f) = due.and_then(Option::take) {
             let len = emit_lacpdu_frame(buf, f.src, &f.pdu);
             return Some(Transmit { port: f.port, len });
         }
@@ -483,11 +496,17 @@ impl<const N: usize> Bond<N> {
     /// The earliest LACP deadline: machine timers, and transmissions held back by the rate
     /// limit (a transmission that may go now is found by draining `poll_transmit`).
     pub(crate) fn lacp_deadline(&self) -> Option<Instant> {
+        let goodbyes = self.final_pdus.iter().flatten().map(|f| f.not_before).min();
+        if !self.admin_up {
+            // A stopped bond runs no machine; only its goodbyes are still owed.
+            return goodbyes;
+        }
         self.order
             .iter()
             .filter_map(|&id| self.port_ref(id))
             .flat_map(|p| [p.lacp.next_deadline(), tx::ready_at(&p.lacp, Instant::ZERO)])
             .flatten()
+            .chain(goodbyes)
             .min()
     }
 

@@ -516,6 +516,8 @@ fn independent_control_converges_too() {
 fn removed_port_says_goodbye() {
     let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
     net.converge(ms(10_000)).unwrap();
+    // Well past convergence, so the rate limit does not hold the goodbye back.
+    net.run_until(ms(5_000));
     let n = net.sent.len();
     net.bonds[0].remove_port(net.now, PortId(1));
     net.drain();
@@ -825,4 +827,56 @@ fn slow_rate_pair_attaches_when_aggregate_wait_ends_not_at_the_next_pdu() {
     let mut net = Net::pair(c.clone(), c, 2);
     let t = net.converge(ms(40_000)).expect("converges");
     assert!(t <= ms(2_100), "converged at {t}");
+}
+
+#[test]
+fn goodbye_respects_three_per_second() {
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.converge(ms(10_000)).unwrap();
+    // Attach and collect/distribute just spent PDUs: remove a port right away.
+    net.run_until(ms(2_000));
+    let before = net
+        .sent
+        .iter()
+        .filter(|(_, s, p, _)| *s == 0 && *p == PortId(0))
+        .count();
+    net.bonds[0].remove_port(net.now, PortId(0));
+    net.run_until(net.now + Duration::from_secs(2));
+    let after = net
+        .sent
+        .iter()
+        .filter(|(_, s, p, _)| *s == 0 && *p == PortId(0))
+        .count();
+    assert_eq!(after, before + 1, "the goodbye went out");
+    assert!(net.max_pdus_per_second() <= 3);
+    assert_eq!(net.bonds[0].poll_timeout().filter(|&t| t <= net.now), None);
+}
+
+#[test]
+fn stopping_the_bond_says_goodbye_on_every_port_and_then_sleeps() {
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.converge(ms(10_000)).unwrap();
+    let n = net.sent.len();
+    let now = net.now;
+    net.bonds[0].set_admin_up(now, false);
+    net.run_until(now + Duration::from_secs(5));
+    let goodbyes: Vec<_> = net.sent[n..]
+        .iter()
+        .filter(|(_, s, _, _)| *s == 0)
+        .collect();
+    assert_eq!(goodbyes.len(), 2, "one per port, then silence");
+    assert!(goodbyes
+        .iter()
+        .all(|(_, _, _, pdu)| pdu.actor.state.0 & 0x38 == 0));
+    assert_eq!(net.bonds[0].poll_timeout(), None);
+    assert!(!net.bonds[0].carrier());
+    assert_eq!(
+        net.distributing(1).len(),
+        0,
+        "the partner stopped using both links"
+    );
+    // Up again: negotiates from scratch.
+    let now = net.now;
+    net.bonds[0].set_admin_up(now, true);
+    assert!(net.converge(now + Duration::from_secs(10)).is_some());
 }
