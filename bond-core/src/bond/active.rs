@@ -20,7 +20,13 @@ impl<const N: usize> Bond<N> {
         }
         let Some(id) = id else {
             let old = self.curr_active.take();
-            if old.is_some() {
+            if let Some(o) = old {
+                // The old port is a backup until the bond picks again.
+                let all_active = self.config.all_slaves_active;
+                if let Some(p) = self.port_mut(o) {
+                    p.active = false;
+                    p.inactive = !all_active;
+                }
                 self.events.push(Event::ActiveChanged { old, new: None });
             }
             self.select_active(now);

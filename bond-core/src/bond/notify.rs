@@ -190,8 +190,12 @@ impl<const N: usize> Bond<N> {
     pub(crate) fn poll_notification(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         loop {
             let addr = self.notify.next_address(now)?;
-            // Announce only while the bond can be reached: carrier and an active port.
-            let Some(port) = self.curr_active.filter(|_| self.carrier) else {
+            // Announce only while the bond can be reached: carrier, and an active port that has
+            // carrier itself (not one in its downdelay, or unwatched with miimon=0).
+            let port = self
+                .curr_active
+                .filter(|&a| self.carrier && self.port_ref(a).is_some_and(|p| p.carrier));
+            let Some(port) = port else {
                 continue;
             };
             let len = match addr.ip {

@@ -976,3 +976,49 @@ fn joining_reports_the_starting_link_state_and_leaving_warns_about_a_borrowed_ma
         "{ev:?}"
     );
 }
+
+#[test]
+fn clearing_active_slave_leaves_one_active_port() {
+    // Found by the handle_rx fuzz target.
+    let mut b = bond_with(cfg(Mode::ActiveBackup, 100), 3);
+    b.set_active_port(ms(1), Some(P2)).unwrap();
+    b.set_active_port(ms(2), None).unwrap();
+    let active: heapless::Vec<PortId, 4> =
+        b.ports().filter(|&p| b.port(p).unwrap().active).collect();
+    assert_eq!(&active[..], &[P0]);
+    assert_eq!(b.active_port(), Some(P0));
+    let f = frame(PEER, MAC0, 0x0800, 60);
+    assert_eq!(
+        b.handle_rx(ms(3), P2, &f),
+        RxVerdict::Drop(DropReason::InactivePort)
+    );
+}
+
+#[test]
+fn no_announcement_on_an_active_port_without_carrier() {
+    // Found by the handle_rx fuzz target: during downdelay the active port has no carrier.
+    let c = Config {
+        downdelay_ms: 500,
+        num_peer_notif: 3,
+        ..cfg(Mode::ActiveBackup, 100)
+    };
+    let mut b = bond_with(c, 2);
+    b.add_address(BondAddress {
+        ip: IpAddress::V4([10, 0, 0, 1]),
+        vlan: None,
+    })
+    .unwrap();
+    b.set_active_port(ms(1), Some(P1)).unwrap();
+    b.handle_link(ms(2), P1, LinkSample::DOWN);
+    let mut now = ms(2);
+    for _ in 0..5 {
+        for (t, _) in drain_transmits(&mut b, now) {
+            assert!(
+                b.port(t.port).unwrap().carrier,
+                "{t:?} on a port without carrier"
+            );
+        }
+        now += Duration::from_millis(100);
+        b.handle_timeout(now);
+    }
+}
