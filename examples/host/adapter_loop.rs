@@ -28,7 +28,13 @@ struct FakeNic {
 impl FakeNic {
     fn new(name: &'static str, last: u8) -> Self {
         let mac = EthernetAddress([0x02, 0, 0, 0, 0, last]);
-        Self { name, perm_mac: mac, mac, carrier: true, sent: VecDeque::new() }
+        Self {
+            name,
+            perm_mac: mac,
+            mac,
+            carrier: true,
+            sent: VecDeque::new(),
+        }
     }
 }
 
@@ -60,11 +66,15 @@ fn main() {
     let config = Config::parse("mode=active-backup miimon=100 downdelay=200 num_grat_arp=2")
         .expect("valid options");
     let mut bond = Bond::<2>::new(Instant::ZERO, config, None, 1).expect("supported config");
-    bond.add_address(BondAddress { ip: IpAddress::V4([192, 168, 1, 1]), vlan: None })
-        .expect("room for an address");
+    bond.add_address(BondAddress {
+        ip: IpAddress::V4([192, 168, 1, 1]),
+        vlan: None,
+    })
+    .expect("room for an address");
     let mut nics = [FakeNic::new("eth0", 0x10), FakeNic::new("eth1", 0x11)];
     let ids: [PortId; 2] = std::array::from_fn(|i| {
-        let cfg = PortConfig::new(nics[i].name, nics[i].perm_mac, LinkSample::up_full(1000)).unwrap();
+        let cfg =
+            PortConfig::new(nics[i].name, nics[i].perm_mac, LinkSample::up_full(1000)).unwrap();
         bond.add_port(Instant::ZERO, &cfg).expect("room for a port")
     });
     drain(&mut bond, &mut nics, &ids, Instant::ZERO);
@@ -86,7 +96,10 @@ fn main() {
             match bond.select_tx(now, &frame) {
                 TxVerdict::Port(p) => {
                     let i = ids.iter().position(|&id| id == p).unwrap();
-                    assert!(nics[i].carrier, "the bond never picks a port without carrier");
+                    assert!(
+                        nics[i].carrier,
+                        "the bond never picks a port without carrier"
+                    );
                     nics[i].sent.push_back(frame);
                 }
                 TxVerdict::Ports(set) => println!("{now}: copy to {} ports", set.len()),
@@ -98,16 +111,30 @@ fn main() {
         // A frame arriving on the backup port is not for the host in active-backup.
         if now == Instant::from_millis(100) {
             let verdict = bond.handle_rx(now, ids[1], &[0u8; 60]);
-            assert_eq!(verdict, RxVerdict::Drop(bond_core::DropReason::InactivePort));
+            assert_eq!(
+                verdict,
+                RxVerdict::Drop(bond_core::DropReason::InactivePort)
+            );
         }
         bond.handle_timeout(now);
         drain(&mut bond, &mut nics, &ids, now);
         // Sleep until the bond's next deadline or our next frame, whichever comes first.
-        let wake = bond.poll_timeout().map_or(next_frame, |t| t.min(next_frame));
-        now = if wake > now { wake } else { now + Duration::from_millis(1) };
+        let wake = bond
+            .poll_timeout()
+            .map_or(next_frame, |t| t.min(next_frame));
+        now = if wake > now {
+            wake
+        } else {
+            now + Duration::from_millis(1)
+        };
     }
     for nic in &nics {
-        println!("{} sent {} frames, MAC {}", nic.name, nic.sent.len(), nic.mac);
+        println!(
+            "{} sent {} frames, MAC {}",
+            nic.name,
+            nic.sent.len(),
+            nic.mac
+        );
     }
     println!("\n{}", bond.status());
 }
