@@ -166,6 +166,25 @@ impl<const N: usize> Bond<N> {
         })
     }
 
+    /// Set a port's Actor_Port_Priority (`actor_port_prio`, 1..=65535; lower is better in
+    /// 802.1AX, while Linux's `ad_select=actor_port_prio` prefers the larger sum). The partner
+    /// hears it at once, and the active aggregator is chosen again.
+    pub fn set_port_actor_prio(&mut self, now: Instant, id: PortId, prio: u16) -> Option<()> {
+        if prio == 0 {
+            return None;
+        }
+        let p = self.port_mut(id)?;
+        if p.lacp.port_priority != prio {
+            p.lacp.port_priority = prio;
+            p.lacp.ntt = true;
+            if self.config.mode == crate::config::Mode::Lacp {
+                self.lacp_select_aggregator();
+                self.lacp_run(now);
+            }
+        }
+        Some(())
+    }
+
     /// The bond's 802.3ad counters: the sum over its ports (Linux's bond-level statistics).
     pub fn lacp_stats(&self) -> LacpStats {
         let mut total = LacpStats::default();

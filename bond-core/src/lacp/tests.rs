@@ -880,3 +880,26 @@ fn stopping_the_bond_says_goodbye_on_every_port_and_then_sleeps() {
     net.bonds[0].set_admin_up(now, true);
     assert!(net.converge(now + Duration::from_secs(10)).is_some());
 }
+
+#[test]
+fn actor_port_priority_changes_reach_the_partner() {
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.converge(ms(10_000)).unwrap();
+    assert_eq!(
+        net.bonds[0].set_port_actor_prio(net.now, PortId(1), 0),
+        None,
+        "0 is not a priority"
+    );
+    net.bonds[0]
+        .set_port_actor_prio(net.now, PortId(1), 100)
+        .unwrap();
+    // Convergence just spent the port's three PDUs for this second: at most 1 s of delay.
+    net.run_until(net.now + FAST_PERIODIC);
+    let partner = net.bonds[1].lacp_port(PortId(1)).unwrap().partner;
+    assert_eq!(partner.port_priority, 100);
+    assert_eq!(
+        net.distributing(0).len(),
+        2,
+        "a priority change does not break the LAG"
+    );
+}
