@@ -678,8 +678,6 @@ pub fn emit_lacpdu_frame(buf: &mut [u8], src: EthernetAddress, repr: &LacpduRepr
     LACP_FRAME_LEN
 }
 
-/// Test fixtures shared by the wire tests: real and reference frames as hex.
-
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
