@@ -106,10 +106,15 @@ impl<const N: usize> Bond<N> {
     /// The MII monitor was switched on, off, or to another period.
     fn restart_link_monitor(&mut self, now: Instant, old_miimon: u32) {
         if self.config.miimon == 0 {
-            // Linux stops polling and leaves every port where it was.
+            // Linux stops polling and leaves a port in its downdelay or updelay "going down" or
+            // "going back" for ever, with no failover. We settle those delays now, on the
+            // carrier last seen, and then stop watching, as Linux does.
             for p in self.ports.iter_mut().flatten() {
-                p.link_deadline = None;
+                if p.link_deadline.is_some() {
+                    p.link_deadline = Some(now);
+                }
             }
+            self.expire_link_delays(now);
             return;
         }
         // Pending delays keep their end; a monitor that was off looks at every port now, as

@@ -1022,3 +1022,23 @@ fn no_announcement_on_an_active_port_without_carrier() {
         b.handle_timeout(now);
     }
 }
+
+#[test]
+fn switching_miimon_off_settles_a_pending_downdelay() {
+    // Found by the handle_rx fuzz campaign: the port used to stay "going down" for ever.
+    let c = Config {
+        downdelay_ms: 200,
+        ..cfg(Mode::ActiveBackup, 100)
+    };
+    let mut b = bond_with(c, 2);
+    b.handle_link(ms(10), P0, LinkSample::DOWN);
+    assert_eq!(b.port(P0).unwrap().link, LinkState::Fail);
+    b.set_option(ms(20), "miimon", "0").unwrap();
+    assert_eq!(b.port(P0).unwrap().link, LinkState::Down);
+    assert_eq!(b.active_port(), Some(P1));
+    assert_eq!(
+        b.select_tx(ms(20), &frame(MAC0, PEER, 0x0800, 60)),
+        TxVerdict::Port(P1)
+    );
+    assert_eq!(b.poll_timeout(), None);
+}

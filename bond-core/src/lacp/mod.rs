@@ -367,11 +367,11 @@ impl<const N: usize> Bond<N> {
             return changed;
         };
         changed |= mux::run(&mut p.lacp, view, coupled, now);
-        let restart = p.lacp.begin || !p.lacp.enabled;
+        let (begin, enabled) = (p.lacp.begin, p.lacp.enabled);
         let actor_sync = p.lacp.actor_state.contains(PortState::SYNCHRONIZATION);
         let partner_sync = p.lacp.partner.state.contains(PortState::SYNCHRONIZATION);
-        changed |= churn::run(&mut p.lacp.actor_churn, restart, actor_sync, now);
-        changed |= churn::run(&mut p.lacp.partner_churn, restart, partner_sync, now);
+        changed |= churn::run(&mut p.lacp.actor_churn, begin, enabled, actor_sync, now);
+        changed |= churn::run(&mut p.lacp.partner_churn, begin, enabled, partner_sync, now);
         if p.lacp.mux != before_mux {
             let mux = p.lacp.mux;
             self.events.push(Event::LacpMuxChanged {
@@ -486,11 +486,16 @@ impl<const N: usize> Bond<N> {
 
     /// The next LACPDU or marker response to send, written into `buf`.
     pub(crate) fn lacp_poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
-        let due = self
+        while let Some(f) = self
             .final_pdus
             .iter_mut()
-            .find(|f| f.is_some_and(|f| f.not_before <= now));
-        if let Some(f) = due.and_then(Option::take) {
+            .find(|f| f.is_some_and(|f| f.not_before <= now))
+            .and_then(Option::take)
+        {
+            // A port still in the bond that lost carrier meanwhile has no partner to tell.
+            if self.port_ref(f.port).is_some_and(|p| !p.carrier) {
+                continue;
+            }
             let len = emit_lacpdu_frame(buf, f.src, &f.pdu);
             return Some(Transmit { port: f.port, len });
         }
@@ -498,7 +503,7 @@ impl<const N: usize> Bond<N> {
         for i in 0..self.order.len() {
             let id = self.order[i];
             let Some(p) = self.port_mut(id) else { continue };
-            if let Some(reply) = p.lacp.marker_reply.take() {
+            if let Some(reply) = p.lacp.marker_reply.take().filter(|_| p.carrier) {
                 p.lacp.stats.marker_resp_tx += 1;
                 let len = emit_marker_frame(buf, p.perm_mac, &reply);
                 return Some(Transmit { port: id, len });

@@ -903,3 +903,42 @@ fn actor_port_priority_changes_reach_the_partner() {
     assert_eq!(net.distributing(0).len(), 2);
     assert_eq!(net.distributing(1).len(), 2);
 }
+
+#[test]
+fn no_stuck_deadline_after_a_port_loses_carrier_without_miimon() {
+    // Found by the handle_rx fuzz target (miimon=0, a port loses carrier): poll_timeout stayed
+    // in the past after handle_timeout.
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.converge(ms(10_000)).unwrap();
+    // Module load forces miimon=100 in 802.3ad; at run time it can be switched off.
+    net.bonds[0].set_option(net.now, "miimon", "0").unwrap();
+    net.bonds[0].handle_link(net.now, PortId(0), LinkSample::DOWN);
+    for _ in 0..20 {
+        let now = net.now + Duration::from_secs(10);
+        net.run_until(now);
+        let b = &mut net.bonds[0];
+        b.handle_timeout(now);
+        assert!(
+            b.poll_timeout().is_none_or(|t| t > now),
+            "{:?} at {now}",
+            b.poll_timeout()
+        );
+    }
+}
+
+#[test]
+fn a_held_goodbye_is_dropped_if_its_port_loses_carrier() {
+    // Found by the handle_rx fuzz target.
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.converge(ms(10_000)).unwrap();
+    let now = net.now;
+    // Convergence spent this second's PDUs, so the goodbyes are held back...
+    net.bonds[0].set_admin_up(now, false);
+    net.bonds[0].handle_link(now, PortId(0), LinkSample::DOWN);
+    let n = net.sent.len();
+    net.run_until(now + Duration::from_secs(3));
+    // ...and the one for the port that lost carrier is never sent.
+    assert!(net.sent[n..]
+        .iter()
+        .all(|(_, s, p, _)| *s != 0 || *p != PortId(0)));
+}
