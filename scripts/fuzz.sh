@@ -95,6 +95,14 @@ run_fuzzer() {
 }
 
 SUMMARY=()
+FAILED=()
+# fail TARGET MESSAGE: record a failure and go on with the next target, so one failing target
+# never hides the others; the script fails at the end.
+fail() {
+    echo "fuzz: FAILED: $1: $2" >&2
+    FAILED+=("$1")
+    SUMMARY+=("$1: FAILED ($2)")
+}
 for t in "${TARGETS[@]}"; do
     corpus=fuzz/corpus/$t
     seeds=fuzz/seeds/$t
@@ -108,13 +116,17 @@ for t in "${TARGETS[@]}"; do
     n_seeds=$(count_files "$seeds")
     n_before=$(count_files "$corpus")
     say "[$t] replay: $n_seeds seeds ($seeds) + $n_before corpus inputs ($corpus), -runs=0"
-    run_fuzzer "$LOGS/$t-replay.log" "$t" "${dirs[@]}" -- "${opts[@]}" -runs=0 \
-        || die "$t: an input of $seeds or $corpus crashes (see above; reproduce with: ${CARGO[*]} fuzz run ${BUILD_FLAGS[*]} $t fuzz/artifacts/$t/<file>)"
+    if ! run_fuzzer "$LOGS/$t-replay.log" "$t" "${dirs[@]}" -- "${opts[@]}" -runs=0; then
+        fail "$t" "an input of $seeds or $corpus crashes (see above; reproduce with: ${CARGO[*]} fuzz run ${BUILD_FLAGS[*]} $t fuzz/artifacts/$t/<file>)"
+        continue
+    fi
     replayed=$(stat "$LOGS/$t-replay.log" number_of_executed_units)
 
     say "[$t] fuzz ${SECONDS_PER_TARGET}s: -max_total_time=$SECONDS_PER_TARGET ${opts[*]}"
-    run_fuzzer "$LOGS/$t-run.log" "$t" "${dirs[@]}" -- "${opts[@]}" "-max_total_time=$SECONDS_PER_TARGET" \
-        || die "$t: the fuzzer found a crash (see above: the input is under fuzz/artifacts/$t/ and in Base64 in the log); reproduce with: ${CARGO[*]} fuzz run ${BUILD_FLAGS[*]} $t fuzz/artifacts/$t/<file>"
+    if ! run_fuzzer "$LOGS/$t-run.log" "$t" "${dirs[@]}" -- "${opts[@]}" "-max_total_time=$SECONDS_PER_TARGET"; then
+        fail "$t" "the fuzzer found a crash (see above: the input is under fuzz/artifacts/$t/ and in Base64 in the log); reproduce with: ${CARGO[*]} fuzz run ${BUILD_FLAGS[*]} $t fuzz/artifacts/$t/<file>"
+        continue
+    fi
     runs=$(stat "$LOGS/$t-run.log" number_of_executed_units)
     per_s=$(stat "$LOGS/$t-run.log" average_exec_per_sec)
     cov=$(grep -o 'cov: [0-9]*' "$LOGS/$t-run.log" | tail -n 1 || true)
@@ -126,3 +138,6 @@ done
 
 say "summary (toolchain ${TOOLCHAIN:-default}, sanitizer $SANITIZER):"
 for line in "${SUMMARY[@]}"; do say "  $line"; done
+if [ "${#FAILED[@]}" -gt 0 ]; then
+    die "${#FAILED[@]} target(s) failed: ${FAILED[*]}"
+fi
