@@ -221,6 +221,13 @@ impl<const N: usize> Bond<N> {
 
     /// A port joined an 802.3ad bond (Linux `bond_3ad_bind_slave`).
     pub(crate) fn lacp_bind(&mut self, now: Instant, id: PortId) {
+        // A goodbye still held for an earlier port in this slot is moot: that interface has
+        // left, and the handle now names another one.
+        for f in self.final_pdus.iter_mut() {
+            if f.is_some_and(|f| f.port == id) {
+                *f = None;
+            }
+        }
         let number = self
             .order
             .iter()
@@ -307,8 +314,11 @@ impl<const N: usize> Bond<N> {
         // A port that goes down keeps its aggregator (as in Linux); its Receive machine clears
         // the partner's Sync, which takes it out of collecting and distributing.
         l.enabled = enabled;
-        self.lacp_select_aggregator();
-        self.lacp_run(now);
+        // A bond that is down runs no machine; bringing it up starts them all afresh.
+        if self.admin_up {
+            self.lacp_select_aggregator();
+            self.lacp_run(now);
+        }
     }
 
     /// Run every port's machines until they settle, then bring the data path up to date.
@@ -498,6 +508,9 @@ impl<const N: usize> Bond<N> {
             }
             let len = emit_lacpdu_frame(buf, f.src, &f.pdu);
             return Some(Transmit { port: f.port, len });
+        }
+        if !self.admin_up {
+            return None;
         }
         let actor = self.lacp_actor();
         for i in 0..self.order.len() {

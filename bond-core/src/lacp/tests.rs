@@ -942,3 +942,39 @@ fn a_held_goodbye_is_dropped_if_its_port_loses_carrier() {
         .iter()
         .all(|(_, s, p, _)| *s != 0 || *p != PortId(0)));
 }
+
+#[test]
+fn a_held_goodbye_dies_with_its_port_handle() {
+    // Found by the handle_rx fuzz target: a rate-held goodbye went out seconds later under a
+    // PortId that a new interface had taken meanwhile.
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.converge(ms(10_000)).unwrap();
+    let now = net.now;
+    net.bonds[0].remove_port(now, PortId(1));
+    let cfg = PortConfig::new("eth9", mac(1, 9), LinkSample::DOWN).unwrap();
+    assert_eq!(net.bonds[0].add_port(now, &cfg), Ok(PortId(1)));
+    let n = net.sent.len();
+    net.run_until(now + Duration::from_secs(3));
+    assert!(net.sent[n..]
+        .iter()
+        .all(|(_, s, p, _)| *s != 0 || *p != PortId(1)));
+}
+
+#[test]
+fn a_bond_that_is_down_sends_no_lacpdu_when_links_change() {
+    // Found by the handle_rx fuzz target.
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.converge(ms(10_000)).unwrap();
+    let now = net.now + Duration::from_secs(5);
+    net.run_until(now);
+    net.bonds[0].set_admin_up(now, false);
+    net.run_until(now + Duration::from_secs(2));
+    let n = net.sent.len();
+    net.set_link(0, false);
+    net.set_link(0, true);
+    net.run_until(net.now + Duration::from_secs(5));
+    assert!(
+        net.sent[n..].iter().all(|(_, s, _, _)| *s != 0),
+        "LACPDUs from a bond that is down"
+    );
+}
