@@ -358,20 +358,16 @@ impl<const N: usize> Bond<N> {
             before_mux = p.lacp.mux;
         }
         changed |= self.lacp_select_port(id);
-        let Some(slot) = self.port_ref(id).and_then(|p| p.lacp.aggregator) else {
-            // No aggregator: the mux can only detach.
-            if let Some(p) = self.port_mut(id) {
-                let view = mux::AggView {
-                    ready: false,
-                    active: false,
-                };
-                changed |= mux::run(&mut p.lacp, view, coupled, now);
-            }
-            return changed;
-        };
-        let view = mux::AggView {
-            ready: self.lacp_agg_ready(slot),
-            active: self.aggs[slot].is_active,
+        // Without an aggregator the Mux machine can only detach.
+        let view = match self.port_ref(id).and_then(|p| p.lacp.aggregator) {
+            Some(slot) => mux::AggView {
+                ready: self.lacp_agg_ready(slot),
+                active: self.aggs[slot].is_active,
+            },
+            None => mux::AggView {
+                ready: false,
+                active: false,
+            },
         };
         let Some(p) = self.port_mut(id) else {
             return changed;
