@@ -11,8 +11,8 @@ set -euo pipefail
 # qemu-system-x86) rather than writing another apt-get call.
 DEBIAN_PACKAGES=(
     iproute2         # ip netns / veth / tuntap for host tests
+    iputils-ping     # ping across bondd bonds in the namespace tests
     tshark           # independent decoder of our frames
-    qemu-system-arm  # Cortex-M (mps2-an385/an386) for no_std code
 )
 # Python packages, installed with pip for the `python3` on PATH (the scripts run
 # `#!/usr/bin/env python3`). Format: "import-name pip-requirement".

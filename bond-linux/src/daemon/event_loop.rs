@@ -1,0 +1,455 @@
+//! The event loop: one `poll(2)` over the signal pipe, the TAP, the rtnetlink socket, the
+//! control socket and the ports, with the bond's `poll_timeout` (and the `miimon` poll) as its
+//! timer.
+//!
+//! Frames are moved one `read`/`send` at a time, up to [`BUDGET`] per source per turn so one
+//! busy port cannot starve the others. Batched I/O (`recvmmsg`/`sendmmsg`) would slot into
+//! `port_rx` and `tap_rx` without changing the loop.
+
+use std::io::{self, Read};
+use std::os::fd::AsFd;
+
+use bond_core::wire::ethernet::ethertype;
+use bond_core::{
+    BondAddress, Duration, Instant, IpAddress, LinkSample, PortId, RxVerdict, TxVerdict,
+};
+use rustix::event::{PollFd, PollFlags, Timespec};
+
+use super::ports::describe;
+use super::{say, Daemon, Exit};
+use crate::error::{Error, Result};
+use crate::packet::Received;
+use crate::rtnl::{AddressUpdate, Batch, LinkUpdate, Update};
+
+/// Frames read from one source per turn of the loop.
+const BUDGET: usize = 64;
+
+/// What one `poll` said.
+#[derive(Debug, Default)]
+struct Ready {
+    signal: bool,
+    tap: bool,
+    links: bool,
+    control: bool,
+    ports: Vec<PortId>,
+}
+
+impl Daemon {
+    /// Run until SIGINT or SIGTERM. An error from the loop itself (not from one frame or one
+    /// request, which are counted or answered) ends it; shutdown runs either way.
+    pub fn run(&mut self) -> Result<Exit> {
+        loop {
+            let now = self.now();
+            let ready = self.wait(now)?;
+            let now = self.now();
+            if ready.signal {
+                let mut buf = [0u8; 64];
+                while matches!((&self.signals).read(&mut buf), Ok(n) if n > 0) {}
+                say!("{}: signal received, shutting down", self.name);
+                return Ok(Exit::Signal);
+            }
+            if ready.links {
+                self.links_rx(now);
+            }
+            for &id in &ready.ports {
+                self.port_rx(now, id);
+            }
+            if ready.tap {
+                self.tap_rx(now)?;
+            }
+            if ready.control {
+                self.serve_control(now);
+            }
+            self.miimon_poll(now);
+            if self.bond.poll_timeout().is_some_and(|t| t <= now) {
+                self.bond.handle_timeout(now);
+            }
+            self.drain(now);
+        }
+    }
+
+    /// Block until something is ready or the next deadline.
+    fn wait(&mut self, now: Instant) -> Result<Ready> {
+        let deadline = match (self.bond.poll_timeout(), self.next_miimon) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let timeout = deadline.map(|d| {
+            let us = d.saturating_duration_since(now).total_micros();
+            Timespec {
+                tv_sec: (us / 1_000_000) as i64,
+                tv_nsec: (us % 1_000_000 * 1000) as i64,
+            }
+        });
+        let tap = self
+            .tap
+            .as_ref()
+            .ok_or_else(|| Error::refused("the TAP is closed"))?;
+        let mut fds = vec![
+            PollFd::new(&self.signals, PollFlags::IN),
+            PollFd::new(tap, PollFlags::IN),
+        ];
+        let links_at = fds.len();
+        if let Some(l) = &self.links {
+            fds.push(PollFd::new(l, PollFlags::IN));
+        }
+        let control_at = fds.len();
+        for (fd, want_out) in self.control.poll_fds() {
+            let flags = if want_out {
+                PollFlags::IN | PollFlags::OUT
+            } else {
+                PollFlags::IN
+            };
+            fds.push(PollFd::from_borrowed_fd(fd, flags));
+        }
+        let ports_at = fds.len();
+        let mut port_ids = Vec::new();
+        for id in self.bond.ports() {
+            if let Some(p) = &self.ports[id.index()] {
+                fds.push(PollFd::from_borrowed_fd(p.sock.as_fd(), PollFlags::IN));
+                port_ids.push(id);
+            }
+        }
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => return Ok(Ready::default()),
+            Err(e) => return Err(Error::io("poll", e)),
+        }
+        let hit = |i: usize| !fds[i].revents().is_empty();
+        Ok(Ready {
+            signal: hit(0),
+            tap: hit(1),
+            links: self.links.is_some() && hit(links_at),
+            control: (control_at..ports_at).any(hit),
+            ports: port_ids
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| hit(ports_at + k))
+                .map(|(_, &id)| id)
+                .collect(),
+        })
+    }
+
+    /// Frames from port `id`: through `handle_rx`, and the deliverable ones to the TAP.
+    fn port_rx(&mut self, now: Instant, id: PortId) {
+        for _ in 0..BUDGET {
+            let Some(port) = self.ports[id.index()].as_mut() else {
+                return;
+            };
+            let got = match port.sock.recv(&mut self.rx_buf) {
+                Ok(Some(g)) => g,
+                Ok(None) => return,
+                Err(e) => {
+                    self.port_error(now, id, &e);
+                    return;
+                }
+            };
+            let range = match got {
+                Received::Frame(r) => r,
+                Received::Outgoing => continue,
+                Received::Truncated(_) => {
+                    port.info.rx_truncated += 1;
+                    continue;
+                }
+            };
+            let frame = &self.rx_buf[range];
+            if is_slow_protocol(frame) {
+                if let Some(pcap) = self.pcap.as_mut() {
+                    let _ = pcap.write_frame(frame);
+                }
+            }
+            // Deliver goes to the host. PassToPort needs nothing: the kernel has already given
+            // the port's own listeners their copy (AF_PACKET only taps). Consumed and Drop:
+            // the bond counted them.
+            if self.bond.handle_rx(now, id, frame) == RxVerdict::Deliver {
+                if let Some(tap) = &self.tap {
+                    // A TAP that is down refuses frames (EIO); the host is not listening.
+                    let _ = tap.send(frame);
+                }
+            }
+        }
+    }
+
+    /// A socket error on port `id`. ENETDOWN comes once when the interface goes down (the
+    /// carrier path handles that); the interface vanishing releases the port.
+    fn port_error(&mut self, now: Instant, id: PortId, e: &io::Error) {
+        match e.raw_os_error() {
+            Some(libc::ENETDOWN) => {}
+            Some(libc::ENXIO) | Some(libc::ENODEV) => self.release_port(now, id, true),
+            _ => {
+                if let Some(p) = &self.ports[id.index()] {
+                    say!("{}: receive error: {e}", p.name);
+                }
+            }
+        }
+    }
+
+    /// Frames from the host: `select_tx` picks the port(s).
+    fn tap_rx(&mut self, now: Instant) -> Result<()> {
+        for _ in 0..BUDGET {
+            let tap = self
+                .tap
+                .as_ref()
+                .ok_or_else(|| Error::refused("the TAP is closed"))?;
+            let len = match tap.recv(&mut self.rx_buf) {
+                Ok(Some(n)) => n,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(Error::io(format!("read {}", self.name), e)),
+            };
+            match self.bond.select_tx(now, &self.rx_buf[..len]) {
+                TxVerdict::Port(p) => self.send_on(p, len, false),
+                TxVerdict::Ports(set) => {
+                    for p in set.iter() {
+                        self.send_on(p, len, false);
+                    }
+                }
+                // Drop (counted by the bond), and verdicts a newer core may add.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Send the first `len` bytes of `rx_buf` (or of `ctl_buf` when `control`) on port `id`,
+    /// counting it.
+    fn send_on(&mut self, id: PortId, len: usize, control: bool) {
+        let Some(port) = self.ports[id.index()].as_mut() else {
+            return;
+        };
+        let frame = if control {
+            &self.ctl_buf[..len]
+        } else {
+            &self.rx_buf[..len]
+        };
+        match port.sock.send(frame) {
+            Ok(()) => {
+                port.info.tx_packets += 1;
+                port.info.tx_bytes += len as u64;
+            }
+            Err(_) => port.info.tx_errors += 1,
+        }
+        if control {
+            if let Some(pcap) = self.pcap.as_mut() {
+                let _ = pcap.write_frame(frame);
+            }
+        }
+    }
+
+    /// Carrier events from rtnetlink.
+    fn links_rx(&mut self, now: Instant) {
+        loop {
+            let Some(links) = self.links.as_mut() else {
+                return;
+            };
+            match links.read() {
+                Ok(None) => return,
+                Ok(Some(Batch::Overrun)) => {
+                    say!("{}: link events lost; sampling every port", self.name);
+                    self.sample_all(now, true);
+                }
+                Ok(Some(Batch::Updates(updates))) => {
+                    for u in updates {
+                        match u {
+                            Update::Link(l) => self.link_update(now, &l),
+                            Update::Address(a) => self.address_update(&a),
+                        }
+                    }
+                }
+                Err(e) => {
+                    say!("{}: rtnetlink: {e}; relying on miimon polling", self.name);
+                    self.links = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn link_update(&mut self, now: Instant, u: &LinkUpdate) {
+        if u.ifindex == self.tap_ifindex {
+            if !u.removed {
+                self.set_promisc(u.promisc());
+                self.follow_tap_admin_state(now);
+            }
+            return;
+        }
+        let Some(id) = self.port_by_ifindex(u.ifindex) else {
+            return;
+        };
+        if u.removed {
+            self.release_port(now, id, true);
+            return;
+        }
+        let Some(port) = self.ports[id.index()].as_ref() else {
+            return;
+        };
+        let sample = if u.carrier() {
+            // As Linux re-reads speed and duplex on every carrier change.
+            let (speed_mbps, duplex) = self.netdev.speed_duplex(&port.name);
+            LinkSample {
+                up: true,
+                speed_mbps,
+                duplex,
+            }
+        } else {
+            LinkSample::DOWN
+        };
+        self.feed_link(now, id, sample);
+    }
+
+    /// `ip link set NAME down|up` on the TAP takes the bond down or up, as on a kernel bond
+    /// (802.3ad ports say goodbye; options that need the bond down can then be changed). The
+    /// flags are read now rather than taken from the event, so that the TAP's creation events,
+    /// still queued when the loop starts, cannot take the bond down for a moment.
+    fn follow_tap_admin_state(&mut self, now: Instant) {
+        let Ok(flags) = self.netdev.flags(&self.name) else {
+            return;
+        };
+        if flags.up() != self.bond.is_up() {
+            say!(
+                "{}: administratively {}",
+                self.name,
+                if flags.up() { "up" } else { "down" }
+            );
+            self.bond.set_admin_up(now, flags.up());
+        }
+    }
+
+    /// An address came or went on the TAP: the bond announces its addresses after failover.
+    fn address_update(&mut self, a: &AddressUpdate) {
+        if a.ifindex != self.tap_ifindex {
+            return;
+        }
+        let ip = match a.ip {
+            std::net::IpAddr::V4(v4) => IpAddress::V4(v4.octets()),
+            std::net::IpAddr::V6(v6) => IpAddress::V6(v6.octets()),
+        };
+        let addr = BondAddress { ip, vlan: None };
+        if a.removed {
+            self.bond.remove_address(addr);
+        } else if let Err(e) = self.bond.add_address(addr) {
+            say!(
+                "{}: {} will not be announced after failover: {e}",
+                self.name,
+                a.ip
+            );
+        }
+    }
+
+    /// Give the bond a link sample of `id` if it differs from the last one.
+    fn feed_link(&mut self, now: Instant, id: PortId, sample: LinkSample) {
+        let Some(port) = self.ports[id.index()].as_mut() else {
+            return;
+        };
+        if port.link == sample {
+            return;
+        }
+        say!(
+            "{}: {} -> {}",
+            port.name,
+            describe(port.link),
+            describe(sample)
+        );
+        port.link = sample;
+        self.bond.handle_link(now, id, sample);
+    }
+
+    /// The `miimon` fallback: sample every port's carrier each `miimon` ms (when no netlink
+    /// event told us already, this is how a change is seen).
+    fn miimon_poll(&mut self, now: Instant) {
+        let miimon = self.bond.config().miimon;
+        if miimon == 0 {
+            self.next_miimon = None;
+            return;
+        }
+        if self.next_miimon.is_some_and(|t| t > now) {
+            return;
+        }
+        self.next_miimon = Some(now + Duration::from_millis(u64::from(miimon)));
+        self.sample_all(now, false);
+    }
+
+    /// Sample every port. `full`: read speed and duplex too, even if carrier did not change.
+    fn sample_all(&mut self, now: Instant, full: bool) {
+        let ids: Vec<PortId> = self.bond.ports().collect();
+        for id in ids {
+            let Some(port) = self.ports[id.index()].as_ref() else {
+                continue;
+            };
+            let carrier = match self.netdev.carrier(&port.name) {
+                Ok(c) => c,
+                Err(e) if e.raw_os_error() == Some(libc::ENODEV) => {
+                    self.release_port(now, id, true);
+                    continue;
+                }
+                Err(_) => false,
+            };
+            if carrier == port.link.up && !full {
+                continue;
+            }
+            let sample = if carrier {
+                let (speed_mbps, duplex) = self.netdev.speed_duplex(&port.name);
+                LinkSample {
+                    up: true,
+                    speed_mbps,
+                    duplex,
+                }
+            } else {
+                LinkSample::DOWN
+            };
+            self.feed_link(now, id, sample);
+        }
+    }
+
+    /// Drain the bond's outputs, in the documented order: MAC changes, control frames, events.
+    pub(crate) fn drain(&mut self, now: Instant) {
+        while let Some(action) = self.bond.poll_action() {
+            self.apply_action(action);
+        }
+        while let Some(t) = self.bond.poll_transmit(now, &mut self.ctl_buf) {
+            self.send_on(t.port, t.len, true);
+        }
+        let mut carrier_changed = false;
+        while let Some(event) = self.bond.poll_event() {
+            if matches!(event, bond_core::Event::CarrierChanged { .. }) {
+                carrier_changed = true;
+            }
+            self.log_event(event);
+        }
+        if carrier_changed {
+            self.sync_tap_carrier();
+        }
+    }
+
+    fn log_event(&self, event: bond_core::Event) {
+        use bond_core::Event as E;
+        let name = |id: Option<PortId>| {
+            id.and_then(|id| self.ports[id.index()].as_ref())
+                .map_or("none".to_string(), |p| p.name.clone())
+        };
+        match event {
+            E::LinkChanged { port, state } => {
+                say!(
+                    "{}: link {} is {}",
+                    self.name,
+                    name(Some(port)),
+                    state.name()
+                )
+            }
+            E::ActiveChanged { old, new } => {
+                say!("{}: active port {} -> {}", self.name, name(old), name(new))
+            }
+            E::CarrierChanged { up } => {
+                say!("{}: carrier {}", self.name, if up { "up" } else { "down" })
+            }
+            E::LacpMuxChanged { port, state } => {
+                say!("{}: {} mux {state:?}", self.name, name(Some(port)))
+            }
+            other => say!("{}: {other:?}", self.name),
+        }
+    }
+}
+
+/// Slow Protocols (LACP, marker), untagged: what `--pcap` records on receive.
+fn is_slow_protocol(frame: &[u8]) -> bool {
+    frame.len() >= 14 && u16::from_be_bytes([frame[12], frame[13]]) == ethertype::SLOW
+}

@@ -1,0 +1,384 @@
+//! A network-namespace lab for bondd's integration tests.
+//!
+//! Every test builds its own namespaces (`bondtest-<pid>-<n>-<tag>`), veth pairs between them
+//! and bondd processes inside them; [`Lab`]'s `Drop` stops those processes and deletes those
+//! namespaces even when the test panics, and then prints the daemons' logs to help the reader.
+//! Traffic only flows between namespaces the lab made.
+
+#![allow(dead_code)] // each test uses a different part of the lab
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub(crate) const BONDD: &str = env!("CARGO_BIN_EXE_bondd");
+pub(crate) const BONDCTL: &str = env!("CARGO_BIN_EXE_bondctl");
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// Why these tests cannot run here, if they cannot.
+fn unavailable() -> Option<String> {
+    if !rustix::process::geteuid().is_root() {
+        return Some("not running as root".into());
+    }
+    if !Path::new("/dev/net/tun").exists() {
+        return Some("no /dev/net/tun".into());
+    }
+    for tool in ["ip", "ping"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            return Some(format!("`{tool}` is not installed"));
+        }
+    }
+    // Tests run on parallel threads of one process: each probe needs its own name.
+    let probe = format!(
+        "bondtest-{}-probe{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let added = Command::new("ip").args(["netns", "add", &probe]).output();
+    match added {
+        Ok(o) if o.status.success() => {
+            let _ = Command::new("ip").args(["netns", "del", &probe]).output();
+            None
+        }
+        Ok(o) => Some(format!(
+            "`ip netns add` fails: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Some(format!("cannot run `ip`: {e}")),
+    }
+}
+
+/// A running bondd.
+pub(crate) struct Daemon {
+    pub(crate) ns: String,
+    pub(crate) name: String,
+    pub(crate) control: PathBuf,
+    pub(crate) log: PathBuf,
+    child: Option<Child>,
+}
+
+/// The test's namespaces, daemons and scratch directory.
+pub(crate) struct Lab {
+    pub(crate) tag: String,
+    pub(crate) dir: PathBuf,
+    namespaces: Vec<String>,
+    pub(crate) daemons: Vec<Daemon>,
+}
+
+impl Lab {
+    /// A new lab, or `None` (after a loud `SKIPPED:` line) where the tests cannot run. With
+    /// `CI=true` they must run: panic instead.
+    pub(crate) fn new(test: &str) -> Option<Self> {
+        if let Some(reason) = unavailable() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("{test}: cannot run under CI=true: {reason}");
+            }
+            // Straight to the process's stderr: eprintln! would be captured (and hidden) by the
+            // test harness for a test that passes.
+            let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
+            return None;
+        }
+        let tag = format!(
+            "bondtest-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let dir = std::env::temp_dir().join(&tag);
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Some(Self {
+            tag,
+            dir,
+            namespaces: Vec::new(),
+            daemons: Vec::new(),
+        })
+    }
+
+    /// Create namespace `<tag>-<suffix>`.
+    pub(crate) fn netns(&mut self, suffix: &str) -> String {
+        let ns = format!("{}-{suffix}", self.tag);
+        run_ok("ip", &["netns", "add", &ns]);
+        self.namespaces.push(ns.clone());
+        run_ok("ip", &["-n", &ns, "link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// A veth pair `a` (in `ns_a`) <-> `z` (in `ns_z`), both up.
+    pub(crate) fn veth(&self, ns_a: &str, a: &str, ns_z: &str, z: &str) {
+        run_ok(
+            "ip",
+            &[
+                "link", "add", a, "netns", ns_a, "type", "veth", "peer", "name", z, "netns", ns_z,
+            ],
+        );
+        run_ok("ip", &["-n", ns_a, "link", "set", a, "up"]);
+        run_ok("ip", &["-n", ns_z, "link", "set", z, "up"]);
+    }
+
+    /// Run `bondd` in `ns` without waiting (for tests that expect it to fail at once).
+    pub(crate) fn bondd_command(
+        &self,
+        ns: &str,
+        name: &str,
+        options: &str,
+        ports: &[&str],
+    ) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            ns,
+            BONDD,
+            "--name",
+            name,
+            "--options",
+            options,
+        ]);
+        cmd.arg("--control")
+            .arg(self.dir.join(format!("{ns}-{name}.sock")));
+        cmd.arg("--lock-dir").arg(self.dir.join("locks"));
+        cmd.args(ports);
+        cmd
+    }
+
+    /// Start bondd in `ns` and wait until its control socket answers. `extra` goes on its
+    /// command line before the ports.
+    pub(crate) fn start_bondd(
+        &mut self,
+        ns: &str,
+        name: &str,
+        options: &str,
+        ports: &[&str],
+        extra: &[&str],
+    ) -> usize {
+        let control = self.dir.join(format!("{ns}-{name}.sock"));
+        let log = self.dir.join(format!("{ns}-{name}.log"));
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            ns,
+            BONDD,
+            "--name",
+            name,
+            "--options",
+            options,
+        ]);
+        cmd.arg("--control").arg(&control);
+        cmd.arg("--lock-dir").arg(self.dir.join("locks"));
+        cmd.args(extra).args(ports);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap());
+        let child = cmd.spawn().expect("spawn bondd");
+        self.daemons.push(Daemon {
+            ns: ns.into(),
+            name: name.into(),
+            control,
+            log,
+            child: Some(child),
+        });
+        let i = self.daemons.len() - 1;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.bondctl(i, &["status"]).status.success() {
+                return i;
+            }
+            if let Some(status) = self.daemons[i].child.as_mut().unwrap().try_wait().unwrap() {
+                panic!(
+                    "bondd in {ns} exited with {status}:\n{}",
+                    fs::read_to_string(&self.daemons[i].log).unwrap_or_default()
+                );
+            }
+            assert!(Instant::now() < deadline, "bondd in {ns} never answered");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Run bondctl against daemon `i`.
+    pub(crate) fn bondctl(&self, i: usize, args: &[&str]) -> Output {
+        Command::new(BONDCTL)
+            .arg("--control")
+            .arg(&self.daemons[i].control)
+            .args(args)
+            .output()
+            .expect("run bondctl")
+    }
+
+    /// `bondctl status --json` of daemon `i`.
+    pub(crate) fn status_json(&self, i: usize) -> serde_json::Value {
+        let out = self.bondctl(i, &["status", "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("status --json is JSON")
+    }
+
+    /// Poll daemon `i`'s JSON status until `pred` holds (panics after `timeout`).
+    pub(crate) fn wait_status(
+        &self,
+        i: usize,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let s = self.status_json(i);
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; last status:\n{s:#}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM daemon `i` and wait for it to exit.
+    pub(crate) fn stop(&mut self, i: usize) -> ExitStatus {
+        let mut child = self.daemons[i].child.take().expect("daemon still running");
+        terminate(&mut child)
+    }
+
+    /// `ip -n ns ARGS`.
+    pub(crate) fn ip(&self, ns: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["-n", ns])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// `ip netns exec ns CMD...`.
+    pub(crate) fn exec(&self, ns: &str, cmd: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(cmd)
+            .output()
+            .unwrap()
+    }
+
+    /// Ping `addr` from `ns`: `count` echoes 0.1 s apart. Returns (replies, duplicates).
+    pub(crate) fn ping(&self, ns: &str, addr: &str, count: u32) -> (u32, u32) {
+        let out = self.exec(
+            ns,
+            &[
+                "ping",
+                "-n",
+                "-c",
+                &count.to_string(),
+                "-i",
+                "0.1",
+                "-W",
+                "1",
+                addr,
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let replies = text
+            .lines()
+            .filter(|l| l.contains("bytes from") && !l.contains("DUP!"))
+            .count() as u32;
+        let dups = text.lines().filter(|l| l.contains("DUP!")).count() as u32;
+        (replies, dups)
+    }
+
+    /// The MAC address of `dev` in `ns`.
+    pub(crate) fn mac(&self, ns: &str, dev: &str) -> String {
+        let out = self.ip(ns, &["-j", "link", "show", "dev", dev]);
+        assert!(
+            out.status.success(),
+            "{dev} in {ns}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v[0]["address"].as_str().unwrap().to_string()
+    }
+
+    /// Whether `dev` exists in `ns`.
+    pub(crate) fn has_link(&self, ns: &str, dev: &str) -> bool {
+        self.ip(ns, &["link", "show", "dev", dev]).status.success()
+    }
+}
+
+/// Run `f` on a thread that has entered network namespace `ns` (so sockets it opens live there).
+pub(crate) fn in_netns<T: Send>(ns: &str, f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let fd = File::open(format!("/var/run/netns/{ns}")).expect("open netns");
+            rustix::thread::move_into_link_name_space(
+                std::os::fd::AsFd::as_fd(&fd),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            )
+            .expect("setns");
+            f()
+        })
+        .join()
+        .expect("netns thread panicked")
+    })
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for d in &mut self.daemons {
+            if let Some(mut child) = d.child.take() {
+                terminate(&mut child);
+            }
+        }
+        if std::thread::panicking() {
+            for d in &self.daemons {
+                eprintln!(
+                    "---- bondd {} in {} ----\n{}",
+                    d.name,
+                    d.ns,
+                    fs::read_to_string(&d.log).unwrap_or_default()
+                );
+            }
+        }
+        for ns in &self.namespaces {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// SIGTERM, then SIGKILL after 5 s.
+fn terminate(child: &mut Child) -> ExitStatus {
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Run a command that must succeed.
+pub(crate) fn run_ok(prog: &str, args: &[&str]) -> Output {
+    let out = Command::new(prog).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{prog} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
