@@ -12,6 +12,7 @@ set -euo pipefail
 DEBIAN_PACKAGES=(
     iproute2         # ip netns / veth / tuntap for host tests
     iputils-ping     # ping across bondd bonds in the namespace tests
+    openvswitch-switch  # Open vSwitch (userspace datapath) as a real LACP partner
     tshark           # independent decoder of our frames
 )
 # Python packages, installed with pip for the `python3` on PATH (the scripts run
