@@ -305,7 +305,10 @@ impl<const N: usize> Bond<N> {
             l.key = key;
             l.lacp_enabled = enabled && full;
             // A new speed or duplex on a live link restarts LACP on the port (Linux sets BEGIN
-            // on a speed change; a duplex change also turns LACP on or off).
+            // on a speed change; a duplex change also turns LACP on or off). A link that comes
+            // back keeps its aggregator and is distributing again one exchange later, where
+            // Linux restarts the port and waits Aggregate_Wait_Time again: 802.1AX does not ask
+            // for that, and a different partner on the link still forces a new selection.
             if enabled && was_running {
                 l.begin = true;
             }
