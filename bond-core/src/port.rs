@@ -234,7 +234,7 @@ impl Port {
             queue_id: cfg.queue_id,
             last_link_up: None,
             stats: PortStats::default(),
-            lacp: LacpPort::new(0, cfg.actor_port_prio, Instant::ZERO),
+            lacp: LacpPort::new(0, cfg.actor_port_prio),
         }
     }
 

@@ -14,8 +14,7 @@
 //!   [`pcap`]: `--pcap` capture;
 //! - [`control`]: the control protocol, server and client; [`status_json`]: `status --json`;
 //! - [`daemon`]: start-up, the event loop, control requests, shutdown;
-//! - [`ifcfg`]: reading bonds from initscripts/sysconfig files (for `bondd --ifcfg`, not wired
-//!   into `bondd` yet).
+//! - [`ifcfg`]: reading bonds from initscripts/sysconfig files (`bondd --ifcfg`).
 
 pub mod control;
 pub mod daemon;

@@ -123,6 +123,72 @@ impl AsFd for NetlinkMonitor {
     }
 }
 
+/// Add `ip/prefix_len` to interface `ifindex`, as `ip addr add` does (`RTM_NEWADDR`), and wait
+/// for the kernel's answer. An address that is already there is not an error.
+pub fn add_address(ifindex: u32, ip: IpAddr, prefix_len: u8) -> io::Result<()> {
+    use netlink_packet_core::{NetlinkHeader, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
+    use netlink_packet_route::AddressFamily;
+
+    let mut msg = AddressMessage::default();
+    msg.header.index = ifindex;
+    msg.header.prefix_len = prefix_len;
+    match ip {
+        IpAddr::V4(_) => {
+            msg.header.family = AddressFamily::Inet;
+            // IFA_LOCAL is the address, IFA_ADDRESS the peer, which on a broadcast link is the
+            // address again (what `ip addr add` sends).
+            msg.attributes.push(AddressAttribute::Local(ip));
+            msg.attributes.push(AddressAttribute::Address(ip));
+        }
+        IpAddr::V6(_) => {
+            msg.header.family = AddressFamily::Inet6;
+            msg.attributes.push(AddressAttribute::Address(ip));
+        }
+    }
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    header.sequence_number = 1;
+    let mut req = NetlinkMessage::new(
+        header,
+        NetlinkPayload::from(RouteNetlinkMessage::NewAddress(msg)),
+    );
+    req.finalize();
+    let mut buf = vec![0; req.buffer_len()];
+    req.serialize(&mut buf);
+
+    let mut sock = Socket::new(NETLINK_ROUTE)?;
+    sock.bind_auto()?;
+    sock.connect(&SocketAddr::new(0, 0))?;
+    sock.send(&buf, 0)?;
+    let mut rx = vec![0u8; 8192];
+    loop {
+        let n = {
+            let mut slice = &mut rx[..];
+            sock.recv(&mut slice, 0)?.min(rx.len())
+        };
+        let mut data = &rx[..n];
+        while data.len() >= NLMSG_HDRLEN {
+            let len = u32::from_ne_bytes([data[0], data[1], data[2], data[3]]) as usize;
+            if len < NLMSG_HDRLEN || len > data.len() {
+                break;
+            }
+            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[..len])
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            if msg.header.sequence_number == 1 {
+                if let NetlinkPayload::Error(e) = msg.payload {
+                    return match e.code {
+                        None => Ok(()),
+                        Some(c) if c.get().abs() == libc::EEXIST => Ok(()),
+                        Some(_) => Err(e.to_io()),
+                    };
+                }
+            }
+            let next = (len + 3) & !3;
+            data = data.get(next..).unwrap_or(&[]);
+        }
+    }
+}
+
 /// The updates in one netlink datagram (which may hold several messages). Messages that do not
 /// parse, or are of no interest, are skipped: one odd message must not hide the rest.
 pub fn parse_datagram(mut data: &[u8]) -> Vec<Update> {

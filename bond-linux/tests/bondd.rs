@@ -436,3 +436,304 @@ fn vlan_tags_survive_the_ports_in_broadcast_mode() {
         assert_eq!(copy, &frame, "the frame arrived changed");
     }
 }
+
+/// Write `files` (name, text) into a fresh directory `sub` of the lab's, and return the path
+/// of its `ifcfg-bond0`.
+fn write_ifcfg(lab: &Lab, sub: &str, files: &[(&str, &str)]) -> String {
+    let dir = lab.dir.join(sub);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir.join("ifcfg-bond0").to_str().unwrap().to_string()
+}
+
+/// The IPv4 addresses (with prefix lengths) on `dev` in `ns`.
+fn ipv4_addresses(lab: &Lab, ns: &str, dev: &str) -> Vec<String> {
+    let out = lab.ip(ns, &["-j", "-4", "addr", "show", "dev", dev]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v[0]["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]))
+        .collect()
+}
+
+/// A bondd started from an ifcfg file on A against a bondd started with `peer_options` on Z:
+/// the file's name, options, ports and address are in effect, and ping crosses.
+fn ifcfg_bond_pings(test: &str, files: &[(&str, &str)], peer_options: &str, addrs: [&str; 2]) {
+    let Some(mut lab) = Lab::new(test) else {
+        return;
+    };
+    let (a, z) = two_hosts(&mut lab);
+    let path = write_ifcfg(&lab, "etc", files);
+    let i = lab.start_bondd_args(&a, "bond0", &["--ifcfg", &path]);
+    lab.start_bondd(&z, "bond0", peer_options, &["z0", "z1"], &[]);
+    support::run_ok("ip", &["-n", &z, "addr", "add", addrs[1], "dev", "bond0"]);
+
+    // The address is on the TAP, as `ip addr add` would have put it.
+    assert_eq!(
+        ipv4_addresses(&lab, &a, "bond0"),
+        vec![addrs[0].to_string()]
+    );
+    let s = lab.status_json(i);
+    assert_eq!(s["name"], "bond0");
+    assert_eq!(s["options"], peer_options, "{s:#}");
+    let ports: Vec<_> = s["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["name"])
+        .collect();
+    assert_eq!(ports, ["a0", "a1"]);
+    let log = std::fs::read_to_string(&lab.daemons[i].log).unwrap();
+    assert!(
+        log.contains(&format!("address {} added", addrs[0])),
+        "{log}"
+    );
+    let peer = addrs[1].split('/').next().unwrap();
+    assert_ping(&lab, &a, peer, test);
+}
+
+#[test]
+fn ifcfg_initscripts_bond() {
+    ifcfg_bond_pings(
+        "ifcfg_initscripts_bond",
+        &[
+            (
+                "ifcfg-bond0",
+                "DEVICE=bond0\nTYPE=Bond\nBONDING_MASTER=yes\n\
+                 BONDING_OPTS=\"mode=active-backup miimon=100\"\n\
+                 BOOTPROTO=none\nONBOOT=yes\nIPADDR=10.213.5.1\nNETMASK=255.255.255.0\n",
+            ),
+            // Listed in file-name order, which is the order initscripts enslaves them in.
+            (
+                "ifcfg-a1",
+                "DEVICE=a1\nMASTER=bond0\nSLAVE=yes\nBOOTPROTO=none\n",
+            ),
+            (
+                "ifcfg-a0",
+                "DEVICE=a0\nMASTER=bond0\nSLAVE=yes\nBOOTPROTO=none\nONBOOT=yes\n",
+            ),
+        ],
+        "mode=active-backup miimon=100",
+        ["10.213.5.1/24", "10.213.5.2/24"],
+    );
+}
+
+#[test]
+fn ifcfg_sysconfig_bond() {
+    ifcfg_bond_pings(
+        "ifcfg_sysconfig_bond",
+        &[(
+            "ifcfg-bond0",
+            "STARTMODE='auto'\nBOOTPROTO='static'\nIPADDR='10.0.2.10/24'\n\
+             BONDING_MASTER='yes'\nBONDING_MODULE_OPTS='mode=balance-rr miimon=100'\n\
+             BONDING_SLAVE0='a0'\nBONDING_SLAVE1='a1'\n",
+        )],
+        "mode=balance-rr miimon=100",
+        ["10.0.2.10/24", "10.0.2.11/24"],
+    );
+}
+
+#[test]
+fn ifcfg_errors_are_refused_and_nothing_is_created() {
+    let Some(mut lab) = Lab::new("ifcfg_errors_are_refused_and_nothing_is_created") else {
+        return;
+    };
+    let (a, _z) = two_hosts(&mut lab);
+    let mac_before = lab.mac(&a, "a0");
+    let bad = write_ifcfg(
+        &lab,
+        "bad",
+        &[
+            (
+                "ifcfg-bond0",
+                "DEVICE=bond0\nBONDING_OPTS=\"mode=active-backup miimon=100\nIPADDR=10.1.1.1\n",
+            ),
+            ("ifcfg-a0", "DEVICE=a0\nMASTER=bond0\nSLAVE=yes\n"),
+        ],
+    );
+    let good = write_ifcfg(
+        &lab,
+        "good",
+        &[
+            (
+                "ifcfg-bond0",
+                "DEVICE=bond0\nBONDING_OPTS=\"mode=1 miimon=100\"\n",
+            ),
+            ("ifcfg-a0", "DEVICE=a0\nMASTER=bond0\nSLAVE=yes\n"),
+        ],
+    );
+    let run = |args: &[&str]| {
+        let out = lab.bondd_args_command(&a, "bond0", args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, stderr) = run(&["--ifcfg", &bad]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "bondd: {bad}:2: BONDING_OPTS: unterminated double quote"
+        )),
+        "{stderr}"
+    );
+    // An explicit --name must agree with the file's.
+    let (code, stderr) = run(&["--ifcfg", &good, "--name", "bond7"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("--name bond7 disagrees"), "{stderr}");
+    assert!(!lab.has_link(&a, "bond7"));
+    // --ifcfg excludes --options and PORT arguments.
+    for extra in [&["--options", "mode=1"][..], &["a0"][..]] {
+        let mut args = vec!["--ifcfg", good.as_str()];
+        args.extend(extra);
+        let (code, stderr) = run(&args);
+        assert_eq!(code, Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot be used with"),
+            "{extra:?}: {stderr}"
+        );
+    }
+    assert!(!lab.has_link(&a, "bond0"), "a TAP was created");
+    assert!(!lab.dir.join(format!("{a}-bond0.sock")).exists());
+    assert_eq!(lab.mac(&a, "a0"), mac_before);
+}
+
+#[test]
+fn bondctl_per_port_settings() {
+    let Some(mut lab) = Lab::new("bondctl_per_port_settings") else {
+        return;
+    };
+    let (a, z) = two_hosts(&mut lab);
+    lab.start_bondd(
+        &a,
+        "bond0",
+        "mode=active-backup miimon=100",
+        &["a0", "a1"],
+        &[],
+    );
+    lab.start_bondd(&z, "bond0", "mode=802.3ad miimon=100", &["z0", "z1"], &[]);
+    let ok = |lab: &Lab, i: usize, args: &[&str]| {
+        let out = lab.bondctl(i, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let refused = |lab: &Lab, i: usize, args: &[&str], expect: &str| {
+        let out = lab.bondctl(i, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(expect), "{args:?}: {stderr}");
+    };
+
+    ok(&lab, 0, &["prio", "a1", "10"]);
+    ok(&lab, 0, &["prio", "a0", "-5"]);
+    ok(&lab, 0, &["queue_id", "a1", "3"]);
+    let s = lab.status_json(0);
+    assert_eq!(port(&s, "a0")["prio"], -5);
+    assert_eq!(port(&s, "a1")["prio"], 10);
+    assert_eq!(port(&s, "a0")["queue_id"], 0);
+    assert_eq!(port(&s, "a1")["queue_id"], 3);
+    let text = String::from_utf8(lab.bondctl(0, &["status"]).stdout).unwrap();
+    assert!(
+        text.contains("\nSlave Interface: a1\n") && text.contains("Slave queue ID: 3\n"),
+        "{text}"
+    );
+    for cmd in ["prio", "queue_id", "actor_port_prio"] {
+        refused(
+            &lab,
+            0,
+            &[cmd, "nosuch0", "1"],
+            "nosuch0 is not a port of bond0",
+        );
+    }
+    refused(&lab, 0, &["queue_id", "a1", "65536"], "65536");
+    refused(&lab, 0, &["prio", "a1", "high"], "high");
+
+    ok(&lab, 1, &["actor_port_prio", "z1", "100"]);
+    let s = lab.status_json(1);
+    assert_eq!(port(&s, "z1")["lacp"]["actor"]["port_priority"], 100);
+    assert_eq!(port(&s, "z0")["lacp"]["actor"]["port_priority"], 255);
+    refused(&lab, 1, &["actor_port_prio", "z1", "0"], "actor_port_prio");
+    refused(&lab, 1, &["actor_port_prio", "z1", "65536"], "65536");
+    assert_eq!(
+        port(&lab.status_json(1), "z1")["lacp"]["actor"]["port_priority"],
+        100
+    );
+}
+
+/// Active-backup with `fail_over_mac=<policy>` on A (plain on Z): MACs after start, after a
+/// failover from a0 to a1, and after shutdown. `check` gets (original a0, original a1) and the
+/// MACs of (bond0, a0, a1) at each stage: "start", "failover".
+fn fail_over_mac_test(test: &str, policy: &str, net: u8, expect: impl Fn(&str) -> [usize; 3]) {
+    let Some(mut lab) = Lab::new(test) else {
+        return;
+    };
+    let (a, _z) = two_hosts(&mut lab);
+    let orig = [lab.mac(&a, "a0"), lab.mac(&a, "a1")];
+    let options = format!("mode=active-backup miimon=100 fail_over_mac={policy}");
+    let i = lab.start_bondd(&a, "bond0", &options, &["a0", "a1"], &[]);
+    lab.start_bondd(
+        &_z,
+        "bond0",
+        "mode=active-backup miimon=100",
+        &["z0", "z1"],
+        &[],
+    );
+    for (ns, host) in [(&a, 1), (&_z, 2)] {
+        let addr = format!("10.213.{net}.{host}/24");
+        support::run_ok("ip", &["-n", ns, "addr", "add", &addr, "dev", "bond0"]);
+    }
+    let peer = format!("10.213.{net}.2");
+    let macs = |lab: &Lab| [lab.mac(&a, "bond0"), lab.mac(&a, "a0"), lab.mac(&a, "a1")];
+    let want = |stage: &str| expect(stage).map(|k| orig[k].clone());
+
+    assert_eq!(macs(&lab), want("start"), "{policy}: at start");
+    assert_eq!(lab.status_json(i)["mac"], orig[0]);
+    assert_ping(&lab, &a, &peer, "before failover");
+
+    support::run_ok("ip", &["-n", &a, "link", "set", "a0", "down"]);
+    lab.wait_status(i, Duration::from_secs(3), "a1 active", |s| {
+        s["active_port"] == "a1"
+    });
+    lab.wait_status(1, Duration::from_secs(3), "z1 active", |s| {
+        s["active_port"] == "z1"
+    });
+    assert_eq!(macs(&lab), want("failover"), "{policy}: after failover");
+    assert_eq!(lab.status_json(i)["mac"], want("failover")[0]);
+    assert_ping(&lab, &a, &peer, "after failover");
+
+    let status = lab.stop(i);
+    assert!(status.success(), "bondd exited with {status}");
+    assert_eq!(
+        [lab.mac(&a, "a0"), lab.mac(&a, "a1")],
+        orig,
+        "{policy}: after shutdown"
+    );
+}
+
+#[test]
+fn fail_over_mac_active() {
+    // The bond takes the active port's MAC (the TAP follows); the ports keep their own.
+    fail_over_mac_test("fail_over_mac_active", "active", 7, |stage| match stage {
+        "start" => [0, 0, 1],
+        _ => [1, 0, 1],
+    });
+}
+
+#[test]
+fn fail_over_mac_follow() {
+    // The first port gives the bond its MAC; the active port carries the bond MAC, and on
+    // failover the old and new active ports swap MACs.
+    fail_over_mac_test("fail_over_mac_follow", "follow", 8, |stage| match stage {
+        "start" => [0, 0, 1],
+        _ => [0, 1, 0],
+    });
+}

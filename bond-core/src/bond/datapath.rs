@@ -219,6 +219,7 @@ impl<const N: usize> Bond<N> {
     /// what it actually sends.
     #[inline]
     pub fn select_tx(&mut self, now: Instant, frame: &[u8]) -> TxVerdict {
+        // No mode implemented so far needs the time per frame; balance-tlb's rebalancing will.
         let _ = now;
         if frame.len() < ethernet::HEADER_LEN {
             return self.tx_truncated();

@@ -223,6 +223,7 @@ impl<const N: usize> Bond<N> {
             warn!("bond: no link monitoring (miimon=0, arp_interval=0): link failures will not be detected");
             bond.events.push(Event::NoLinkMonitoring);
         }
+        // Nothing starts ticking at creation: the first port and the first input bring time.
         let _ = now;
         Ok(bond)
     }

@@ -246,7 +246,7 @@ impl<const N: usize> Bond<N> {
         let admin = self.lacp_admin_state();
         if let Some(p) = self.port_mut(id) {
             let prio = p.lacp.port_priority;
-            p.lacp = port::LacpPort::new(number, prio, now);
+            p.lacp = port::LacpPort::new(number, prio);
             p.lacp.actor_state = admin;
         }
         self.lacp_link_changed(now, id);

@@ -134,7 +134,7 @@ mod tests {
     };
 
     fn port(selected: Selected, partner: PortState) -> LacpPort {
-        let mut p = LacpPort::new(1, 255, ms(0));
+        let mut p = LacpPort::new(1, 255);
         p.begin = false;
         p.selected = selected;
         p.partner.state = partner;

@@ -60,7 +60,7 @@ mod tests {
     }
 
     fn port(actor: PortState, partner: PortState) -> LacpPort {
-        let mut p = LacpPort::new(1, 255, ms(0));
+        let mut p = LacpPort::new(1, 255);
         p.begin = false;
         p.enabled = true;
         p.lacp_enabled = true;
@@ -103,9 +103,8 @@ mod tests {
         run(&mut p, ms(0));
         let mut sends = heapless::Vec::<u64, 8>::new();
         // The caller wakes up 7 ms late every time.
-        let mut now = ms(0);
         for _ in 0..5 {
-            now = p.periodic_timer.unwrap() + Duration::from_millis(7);
+            let now = p.periodic_timer.unwrap() + Duration::from_millis(7);
             p.ntt = false;
             run(&mut p, now);
             assert!(p.ntt);
@@ -116,6 +115,5 @@ mod tests {
         // Far behind (a stalled caller): resynchronise instead of bursting.
         run(&mut p, ms(60_000));
         assert_eq!(p.periodic_timer, Some(ms(61_000)));
-        let _ = now;
     }
 }

@@ -211,13 +211,12 @@ pub(crate) struct LacpPort {
 }
 
 impl LacpPort {
-    pub(crate) fn new(number: u16, port_priority: u16, now: Instant) -> Self {
+    pub(crate) fn new(number: u16, port_priority: u16) -> Self {
         let churn = Churn {
             state: ChurnState::Monitor,
             timer: None,
             count: 0,
         };
-        let _ = now;
         Self {
             number,
             port_priority,

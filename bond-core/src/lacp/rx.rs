@@ -219,7 +219,7 @@ mod tests {
     }
 
     fn port() -> LacpPort {
-        let mut p = LacpPort::new(1, 255, ms(0));
+        let mut p = LacpPort::new(1, 255);
         p.key = 9;
         p.actor_state = PortState::ACTIVITY | PortState::AGGREGATION;
         p.enabled = true;

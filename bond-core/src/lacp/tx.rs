@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn at_most_three_in_any_second_and_delayed_not_dropped() {
-        let mut p = LacpPort::new(1, 255, ms(0));
+        let mut p = LacpPort::new(1, 255);
         p.enabled = true;
         p.lacp_enabled = true;
         p.periodic = PeriodicState::FastPeriodic;
@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn nothing_without_ntt_or_when_both_passive() {
-        let mut p = LacpPort::new(1, 255, ms(0));
+        let mut p = LacpPort::new(1, 255);
         p.enabled = true;
         p.lacp_enabled = true;
         assert_eq!(ready_at(&p, ms(0)), None);

@@ -3,6 +3,7 @@
 //! ```text
 //! bondctl [--name NAME] [--control SOCKET] status [--json] | set OPTION VALUE
 //!         | add PORT | remove PORT | active PORT
+//!         | prio PORT N | queue_id PORT N | actor_port_prio PORT N
 //! ```
 
 use std::path::PathBuf;
@@ -56,6 +57,31 @@ enum Command {
         /// Interface name.
         port: String,
     },
+    /// Set PORT's failover priority (higher wins), as `ip link set PORT type bond_slave prio N`.
+    Prio {
+        /// Interface name.
+        port: String,
+        /// The priority (may be negative).
+        #[arg(allow_hyphen_values = true)]
+        prio: i32,
+    },
+    /// Set PORT's queue_id, as writing "PORT:N" to /sys/class/net/NAME/bonding/queue_id.
+    #[command(name = "queue_id")]
+    QueueId {
+        /// Interface name.
+        port: String,
+        /// The queue id (0 to 65535).
+        queue_id: u16,
+    },
+    /// Set PORT's 802.3ad actor port priority, as
+    /// `ip link set PORT type bond_slave actor_port_prio N`.
+    #[command(name = "actor_port_prio")]
+    ActorPortPrio {
+        /// Interface name.
+        port: String,
+        /// The priority (1 to 65535).
+        prio: u16,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,6 +95,9 @@ fn main() -> ExitCode {
         Command::Add { port } => Request::Add { port },
         Command::Remove { port } => Request::Remove { port },
         Command::Active { port } => Request::Active { port },
+        Command::Prio { port, prio } => Request::Prio { port, prio },
+        Command::QueueId { port, queue_id } => Request::QueueId { port, queue_id },
+        Command::ActorPortPrio { port, prio } => Request::ActorPortPrio { port, prio },
     };
     let response = match control::request(&path, &request) {
         Ok(r) => r,

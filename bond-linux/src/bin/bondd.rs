@@ -2,27 +2,38 @@
 //!
 //! ```text
 //! bondd [--name NAME] --options "mode=802.3ad miimon=100 lacp_rate=fast" PORT [PORT...]
+//! bondd [--name NAME] --ifcfg PATH/ifcfg-bond0      # initscripts or sysconfig files
 //!       [--mac MAC] [--pcap FILE] [--control SOCKET]
 //! ```
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bond_core::{Config, EthernetAddress};
-use bond_linux::{control, lock, Daemon, DaemonConfig};
-use clap::Parser;
+use bond_linux::{control, ifcfg, lock, Daemon, DaemonConfig};
+use clap::{ArgGroup, Parser};
+
+/// The default bond name.
+const DEFAULT_NAME: &str = "bond0";
 
 /// A userspace Linux bond: creates TAP NAME as the bond and bonds the PORTs under it.
 #[derive(Debug, Parser)]
 #[command(name = "bondd", version)]
+#[command(group(ArgGroup::new("source").required(true).args(["options", "ifcfg"])))]
 struct Args {
-    /// The bond's interface name (a TAP device created by bondd).
-    #[arg(long, default_value = "bond0")]
-    name: String,
+    /// The bond's interface name (a TAP device created by bondd) [default: bond0, or the
+    /// name the --ifcfg file gives].
+    #[arg(long)]
+    name: Option<String>,
     /// Linux bonding options, as for `modprobe bonding` or BONDING_OPTS,
     /// e.g. "mode=active-backup miimon=100".
     #[arg(long, short = 'o')]
-    options: String,
+    options: Option<String>,
+    /// Take the bond (name, options, ports, addresses) from an initscripts or sysconfig file,
+    /// e.g. /etc/sysconfig/network-scripts/ifcfg-bond0.
+    #[arg(long, conflicts_with = "ports")]
+    ifcfg: Option<PathBuf>,
     /// The bond's MAC address (default: the first port's, as Linux does).
     #[arg(long, value_parser = parse_mac)]
     mac: Option<EthernetAddress>,
@@ -40,7 +51,7 @@ struct Args {
     #[arg(long, hide = true)]
     no_link_events: bool,
     /// Member ports (network interfaces in this network namespace).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "ifcfg")]
     ports: Vec<String>,
 }
 
@@ -54,27 +65,76 @@ fn parse_mac(s: &str) -> Result<EthernetAddress, String> {
     Ok(mac)
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    let config = match Config::parse_with_warnings(&args.options) {
+/// What the bond is made of: from `--options` and the PORTs, or from an ifcfg file.
+struct Bond {
+    name: String,
+    config: Config,
+    ports: Vec<String>,
+    addresses: Vec<(IpAddr, u8)>,
+}
+
+/// Read the bond's definition from the command line, printing warnings; `None` after printing
+/// why it cannot be had.
+fn bond_definition(args: &Args) -> Option<Bond> {
+    if let Some(path) = &args.ifcfg {
+        let file = match ifcfg::load(path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("bondd: {e}");
+                return None;
+            }
+        };
+        for w in &file.warnings {
+            eprintln!("bondd: {w}");
+        }
+        if let Some(name) = args.name.as_ref().filter(|n| **n != file.name) {
+            eprintln!(
+                "bondd: error: --name {name} disagrees with {}, which defines bond {}",
+                path.display(),
+                file.name
+            );
+            return None;
+        }
+        return Some(Bond {
+            name: file.name,
+            config: file.options,
+            ports: file.ports,
+            addresses: file.addresses,
+        });
+    }
+    let name = args.name.clone().unwrap_or_else(|| DEFAULT_NAME.into());
+    let options = args.options.as_deref().unwrap_or_default();
+    match Config::parse_with_warnings(options) {
         Ok((config, warnings)) => {
             for w in warnings.iter() {
-                eprintln!("bondd: {}: {w}", args.name);
+                eprintln!("bondd: {name}: {w}");
             }
-            config
+            Some(Bond {
+                name,
+                config,
+                ports: args.ports.clone(),
+                addresses: Vec::new(),
+            })
         }
         Err(e) => {
             eprintln!("bondd: error: invalid --options: {e}");
-            return ExitCode::FAILURE;
+            None
         }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let Some(bond) = bond_definition(&args) else {
+        return ExitCode::FAILURE;
     };
     let cfg = DaemonConfig {
         control: args
             .control
-            .unwrap_or_else(|| control::default_socket_path(&args.name)),
-        name: args.name,
-        config,
-        ports: args.ports,
+            .unwrap_or_else(|| control::default_socket_path(&bond.name)),
+        name: bond.name,
+        config: bond.config,
+        ports: bond.ports,
         mac: args.mac,
         pcap: args.pcap,
         lock_dir: args.lock_dir,
@@ -87,6 +147,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(e) = daemon.add_addresses(&bond.addresses) {
+        eprintln!("bondd: error: {e}");
+        daemon.shutdown();
+        return ExitCode::FAILURE;
+    }
     let result = daemon.run();
     daemon.shutdown();
     match result {

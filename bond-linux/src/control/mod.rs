@@ -8,6 +8,9 @@
 //! → {"cmd":"add","port":"veth2"}              ← {"ok":true}
 //! → {"cmd":"remove","port":"veth2"}           ← {"ok":true}
 //! → {"cmd":"active","port":"veth1"}           ← {"ok":false,"error":"could not set active port: its link is down"}
+//! → {"cmd":"prio","port":"veth1","prio":10}   ← {"ok":true}
+//! → {"cmd":"queue_id","port":"veth1","queue_id":2}          ← {"ok":true}
+//! → {"cmd":"actor_port_prio","port":"veth1","prio":100}     ← {"ok":true}
 //! ```
 //! A request that does not parse gets `{"ok":false,"error":...}` and changes nothing.
 
@@ -58,6 +61,29 @@ pub enum Request {
     Active {
         /// Interface name.
         port: String,
+    },
+    /// Set a port's failover priority (Linux's per-port `prio`; higher wins).
+    Prio {
+        /// Interface name.
+        port: String,
+        /// The priority.
+        prio: i32,
+    },
+    /// Set a port's `queue_id`.
+    #[serde(rename = "queue_id")]
+    QueueId {
+        /// Interface name.
+        port: String,
+        /// The queue id.
+        queue_id: u16,
+    },
+    /// Set a port's 802.3ad Actor_Port_Priority (`actor_port_prio`).
+    #[serde(rename = "actor_port_prio")]
+    ActorPortPrio {
+        /// Interface name.
+        port: String,
+        /// The priority, 1 to 65535.
+        prio: u16,
     },
 }
 
@@ -154,6 +180,27 @@ mod tests {
                 },
                 r#"{"cmd":"add","port":"eth1"}"#,
             ),
+            (
+                Request::Prio {
+                    port: "eth1".into(),
+                    prio: -3,
+                },
+                r#"{"cmd":"prio","port":"eth1","prio":-3}"#,
+            ),
+            (
+                Request::QueueId {
+                    port: "eth1".into(),
+                    queue_id: 2,
+                },
+                r#"{"cmd":"queue_id","port":"eth1","queue_id":2}"#,
+            ),
+            (
+                Request::ActorPortPrio {
+                    port: "eth1".into(),
+                    prio: 100,
+                },
+                r#"{"cmd":"actor_port_prio","port":"eth1","prio":100}"#,
+            ),
         ];
         for (req, text) in cases {
             assert_eq!(serde_json::to_string(&req).unwrap(), text);
@@ -172,6 +219,8 @@ mod tests {
             br#"{"cmd":"reboot"}"#,
             br#"{"cmd":"set","option":"miimon"}"#,
             br#"{"cmd":"add","port":"eth0","extra":1}"#,
+            br#"{"cmd":"queue_id","port":"eth0","queue_id":65536}"#,
+            br#"{"cmd":"prio","port":"eth0","prio":"high"}"#,
             b"\xff\xfe",
             b"",
         ] {

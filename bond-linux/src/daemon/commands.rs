@@ -66,6 +66,38 @@ impl Daemon {
                 },
                 None => Response::error(format!("{port} is not a port of {}", self.name)),
             },
+            Request::Prio { port, prio } => match self.bond.port_by_name(port) {
+                Some(id) => match self.bond.set_port_prio(now, id, *prio) {
+                    Some(()) => {
+                        say!("{}: {port}: prio set to {prio}", self.name);
+                        Response::ok()
+                    }
+                    None => Response::error(format!("{port} is not a port of {}", self.name)),
+                },
+                None => Response::error(format!("{port} is not a port of {}", self.name)),
+            },
+            Request::QueueId { port, queue_id } => match self.bond.port_by_name(port) {
+                Some(id) => match self.bond.set_port_queue_id(id, *queue_id) {
+                    Some(()) => {
+                        say!("{}: {port}: queue_id set to {queue_id}", self.name);
+                        Response::ok()
+                    }
+                    None => Response::error(format!("{port} is not a port of {}", self.name)),
+                },
+                None => Response::error(format!("{port} is not a port of {}", self.name)),
+            },
+            Request::ActorPortPrio { port, prio } => match self.bond.port_by_name(port) {
+                Some(id) => match self.bond.set_port_actor_prio(now, id, *prio) {
+                    Some(()) => {
+                        say!("{}: {port}: actor_port_prio set to {prio}", self.name);
+                        Response::ok()
+                    }
+                    None => Response::error(format!(
+                        "actor_port_prio: invalid value {prio} (allowed: 1 to 65535)"
+                    )),
+                },
+                None => Response::error(format!("{port} is not a port of {}", self.name)),
+            },
         }
     }
 }

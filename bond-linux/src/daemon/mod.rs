@@ -207,6 +207,31 @@ impl Daemon {
         Ok(daemon)
     }
 
+    /// Put `addresses` on the TAP, as `ip addr add ADDR/PREFIX dev NAME` would (bondd
+    /// `--ifcfg`), and announce them after failover. The rtnetlink events they cause tell the
+    /// bond too; it is told here as well so that it knows them without link events.
+    pub fn add_addresses(&mut self, addresses: &[(std::net::IpAddr, u8)]) -> Result<()> {
+        for &(ip, prefix) in addresses {
+            crate::rtnl::add_address(self.tap_ifindex, ip, prefix)
+                .context(|| format!("add address {ip}/{prefix} to {}", self.name))?;
+            let addr = bond_core::BondAddress {
+                ip: match ip {
+                    std::net::IpAddr::V4(v4) => bond_core::IpAddress::V4(v4.octets()),
+                    std::net::IpAddr::V6(v6) => bond_core::IpAddress::V6(v6.octets()),
+                },
+                vlan: None,
+            };
+            if let Err(e) = self.bond.add_address(addr) {
+                say!(
+                    "{}: {ip} will not be announced after failover: {e}",
+                    self.name
+                );
+            }
+            say!("{}: address {ip}/{prefix} added", self.name);
+        }
+        Ok(())
+    }
+
     /// The bond's name.
     pub fn name(&self) -> &str {
         &self.name

@@ -159,22 +159,18 @@ impl Lab {
         ports: &[&str],
         extra: &[&str],
     ) -> usize {
+        let mut args = vec!["--name", name, "--options", options];
+        args.extend(extra);
+        args.extend(ports);
+        self.start_bondd_args(ns, name, &args)
+    }
+
+    /// Start bondd in `ns` with `args` (the lab adds `--control` and `--lock-dir`; `name` is
+    /// the bond's name, for the control socket's) and wait until its control socket answers.
+    pub(crate) fn start_bondd_args(&mut self, ns: &str, name: &str, args: &[&str]) -> usize {
         let control = self.dir.join(format!("{ns}-{name}.sock"));
         let log = self.dir.join(format!("{ns}-{name}.log"));
-        let mut cmd = Command::new("ip");
-        cmd.args([
-            "netns",
-            "exec",
-            ns,
-            BONDD,
-            "--name",
-            name,
-            "--options",
-            options,
-        ]);
-        cmd.arg("--control").arg(&control);
-        cmd.arg("--lock-dir").arg(self.dir.join("locks"));
-        cmd.args(extra).args(ports);
+        let mut cmd = self.bondd_args_command(ns, name, args);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(File::create(&log).unwrap());
@@ -201,6 +197,17 @@ impl Lab {
             assert!(Instant::now() < deadline, "bondd in {ns} never answered");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// `bondd --control <lab>/<ns>-<name>.sock --lock-dir <lab>/locks ARGS` in `ns`, not run.
+    pub(crate) fn bondd_args_command(&self, ns: &str, name: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns, BONDD]);
+        cmd.arg("--control")
+            .arg(self.dir.join(format!("{ns}-{name}.sock")));
+        cmd.arg("--lock-dir").arg(self.dir.join("locks"));
+        cmd.args(args);
+        cmd
     }
 
     /// Run bondctl against daemon `i`.
