@@ -12,8 +12,11 @@ set -euo pipefail
 DEBIAN_PACKAGES=(
     iproute2         # ip netns / veth / tuntap for host tests
     iputils-ping     # ping across bondd bonds in the namespace tests
-    openvswitch-switch  # Open vSwitch (userspace datapath) as a real LACP partner
     tshark           # independent decoder of our frames
+    qemu-system-x86  # QEMU/TCG guest running the Linux bonding driver (tests/linux_guest.rs)
+    busybox-static   # the guest's userland (scripts/peers/linux-guest.sh)
+    cpio             # packs the guest's initramfs
+    openvswitch-switch # LACP partner for tests/ovs.rs (private ovsdb-server + ovs-vswitchd, userspace datapath)
 )
 # Python packages, installed with pip for the `python3` on PATH (the scripts run
 # `#!/usr/bin/env python3`). Format: "import-name pip-requirement".
