@@ -179,7 +179,7 @@ fn run(s: Scenario) {
     if !s.cuts {
         return;
     }
-    let within = Duration::from_secs(5);
+    let within = Duration::from_secs(10);
     // A cut on bondd's side, then on the switch's side.
     for (ns, dev, i) in [(&bd, "dut1", 1u8), (&sw, "sw2", 2u8)] {
         let other = 3 - i;
@@ -217,7 +217,7 @@ fn ovs_active_fast_negotiates_and_survives_cuts() {
         bondd: "mode=802.3ad miimon=100 lacp_rate=fast",
         net: 1,
         cuts: true,
-        negotiate_within: Duration::from_secs(10),
+        negotiate_within: Duration::from_secs(20),
     });
 }
 
@@ -230,7 +230,7 @@ fn ovs_active_slow_negotiates_and_survives_cuts() {
         bondd: "mode=802.3ad miimon=100 lacp_rate=slow",
         net: 2,
         cuts: true,
-        negotiate_within: Duration::from_secs(15),
+        negotiate_within: Duration::from_secs(30),
     });
 }
 
@@ -243,7 +243,7 @@ fn bondd_passive_against_ovs_active() {
         bondd: "mode=802.3ad miimon=100 lacp_rate=fast lacp_active=0",
         net: 3,
         cuts: true,
-        negotiate_within: Duration::from_secs(10),
+        negotiate_within: Duration::from_secs(20),
     });
 }
 
@@ -256,6 +256,6 @@ fn ovs_passive_against_bondd_active() {
         bondd: "mode=802.3ad miimon=100 lacp_rate=fast",
         net: 4,
         cuts: true,
-        negotiate_within: Duration::from_secs(10),
+        negotiate_within: Duration::from_secs(20),
     });
 }
