@@ -9,6 +9,7 @@
 //! The negotiation time (switch links up -> both sides distributing) is printed as `TIMING:`.
 
 mod ovs_support;
+mod support;
 
 use std::io::Write;
 use std::time::{Duration, Instant};

@@ -16,9 +16,11 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+pub(crate) use crate::support::{run_ok, terminate};
 
 pub(crate) const BONDD: &str = env!("CARGO_BIN_EXE_bondd");
 pub(crate) const BONDCTL: &str = env!("CARGO_BIN_EXE_bondctl");
@@ -387,33 +389,4 @@ impl Drop for OvsLab {
         }
         let _ = fs::remove_dir_all(&self.dir);
     }
-}
-
-/// SIGTERM, then SIGKILL after 5 s.
-fn terminate(child: &mut Child) -> ExitStatus {
-    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            return child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Run a command that must succeed.
-pub(crate) fn run_ok(prog: &str, args: &[&str]) -> Output {
-    let out = Command::new(prog).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{prog} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }

@@ -362,7 +362,7 @@ impl Drop for Lab {
 }
 
 /// SIGTERM, then SIGKILL after 5 s.
-fn terminate(child: &mut Child) -> ExitStatus {
+pub(crate) fn terminate(child: &mut Child) -> ExitStatus {
     if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
         let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
     }
