@@ -152,7 +152,8 @@ impl<const N: usize> Bond<N> {
                     // Taken before its updelay ended because nothing better is up.
                     p.link = LinkState::Up;
                     p.link_deadline = None;
-                    p.active |= mode != Mode::ActiveBackup;
+                    // In the trunk modes the port can send at once; in 802.3ad LACP decides.
+                    p.active |= !matches!(mode, Mode::ActiveBackup | Mode::Lacp);
                     cut_updelay = true;
                 }
             }
@@ -161,6 +162,10 @@ impl<const N: usize> Bond<N> {
                     port: n,
                     state: LinkState::Up,
                 });
+                // Linux tells 802.3ad here too (bond_3ad_handle_link_change).
+                if mode == Mode::Lacp {
+                    self.lacp_link_changed(now, n);
+                }
             }
         }
         self.curr_active = new;

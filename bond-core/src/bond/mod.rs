@@ -503,9 +503,8 @@ impl<const N: usize> Bond<N> {
             .iter()
             .filter_map(|&id| self.port_ref(id).and_then(|p| p.link_deadline))
             .min();
-        let lacp = (self.config.mode == Mode::Lacp)
-            .then(|| self.lacp_deadline())
-            .flatten();
+        // Goodbye LACPDUs may still be owed after the mode changed, so this is asked always.
+        let lacp = self.lacp_deadline();
         earliest(earliest(ports, self.notify.next_deadline()), lacp)
     }
 

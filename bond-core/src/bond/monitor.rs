@@ -45,7 +45,8 @@ impl<const N: usize> Bond<N> {
         }
         if self.config.mode == Mode::Lacp {
             self.lacp_link_changed(now, id);
-        } else if carrier_changed {
+        } else if carrier_changed && self.config.miimon == 0 {
+            // With the MII monitor on, commit() has rebuilt the tables already.
             self.refresh_tx_tables();
         }
     }

@@ -257,8 +257,38 @@ impl<const N: usize> Bond<N> {
     pub(crate) fn lacp_unbind(&mut self, now: Instant, id: PortId) {
         self.lacp_queue_goodbye(now, id, PortState::AGGREGATION);
         self.lacp_leave_aggregator(id);
+        self.lacp_move_aggregator_out_of(id);
         self.aggs[id.index()] = selection::Aggregator::default();
         self.lacp_select_aggregator();
+        if self.admin_up {
+            self.lacp_run(now);
+        }
+    }
+
+    /// The aggregator in `id`'s slot may still serve other ports (they joined the first
+    /// matching aggregator). Move it, with its ports and state, to a free slot of another port,
+    /// as Linux `bond_3ad_unbind_slave` does, so the LAG carries on without renegotiating.
+    fn lacp_move_aggregator_out_of(&mut self, id: PortId) {
+        let old = id.index();
+        if self.aggs[old].ports.is_empty() {
+            return;
+        }
+        let free = self
+            .order
+            .iter()
+            .map(|q| q.index())
+            .find(|&slot| slot != old && self.aggs[slot].ports.is_empty());
+        let Some(new) = free else { return };
+        let moved = selection::Aggregator {
+            id: self.aggs[new].id,
+            ..self.aggs[old]
+        };
+        self.aggs[new] = moved;
+        for q in moved.ports.iter() {
+            if let Some(p) = self.port_mut(q) {
+                p.lacp.aggregator = Some(new);
+            }
+        }
     }
 
     /// Queue the last LACPDU of a port that stops aggregating: Sync, Collecting, Distributing
@@ -501,8 +531,11 @@ impl<const N: usize> Bond<N> {
             .find(|f| f.is_some_and(|f| f.not_before <= now))
             .and_then(Option::take)
         {
-            // A port still in the bond that lost carrier meanwhile has no partner to tell.
-            if self.port_ref(f.port).is_some_and(|p| !p.carrier) {
+            // A port still in the bond whose link went away meanwhile has no partner to tell.
+            if self
+                .port_ref(f.port)
+                .is_some_and(|p| !(p.carrier && p.link == LinkState::Up))
+            {
                 continue;
             }
             let len = emit_lacpdu_frame(buf, f.src, &f.pdu);
@@ -515,7 +548,8 @@ impl<const N: usize> Bond<N> {
         for i in 0..self.order.len() {
             let id = self.order[i];
             let Some(p) = self.port_mut(id) else { continue };
-            if let Some(reply) = p.lacp.marker_reply.take().filter(|_| p.carrier) {
+            let link_up = p.carrier && p.link == LinkState::Up;
+            if let Some(reply) = p.lacp.marker_reply.take().filter(|_| link_up) {
                 p.lacp.stats.marker_resp_tx += 1;
                 let len = emit_marker_frame(buf, p.perm_mac, &reply);
                 return Some(Transmit { port: id, len });

@@ -978,3 +978,46 @@ fn a_bond_that_is_down_sends_no_lacpdu_when_links_change() {
         "LACPDUs from a bond that is down"
     );
 }
+
+#[test]
+fn removing_the_port_that_hosts_the_aggregator_keeps_the_lag() {
+    // Found in review: the other ports shared the aggregator in port 0's slot.
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 3);
+    net.converge(ms(10_000)).unwrap();
+    let id_before = net.bonds[0].active_aggregator().unwrap().id;
+    net.bonds[0].remove_port(net.now, PortId(0));
+    net.run_until(net.now + Duration::from_millis(1));
+    let b = &net.bonds[0];
+    assert!(b.carrier());
+    assert_eq!(
+        net.distributing(0),
+        std::vec![PortId(1), PortId(2)],
+        "no renegotiation needed"
+    );
+    let agg = b.active_aggregator().unwrap();
+    assert_eq!(agg.ports, 2);
+    assert_ne!(
+        agg.id, id_before,
+        "the LAG moved to another port's aggregator"
+    );
+}
+
+#[test]
+fn a_port_taken_before_its_updelay_ends_runs_lacp() {
+    // Found in review: the port became Up but LACP was never told.
+    let c = lacp_config("updelay=500");
+    let mut net = Net::pair(c.clone(), c, 2);
+    net.converge(ms(10_000)).unwrap();
+    net.set_link(1, false);
+    net.set_link(1, true);
+    assert_eq!(
+        net.bonds[0].port(PortId(1)).unwrap().link,
+        crate::port::LinkState::Back
+    );
+    net.run_until(net.now + Duration::from_millis(100));
+    // The other port dies: the bond takes port 1 at once, cutting its updelay short.
+    net.set_link(0, false);
+    net.run_until(net.now + Duration::from_secs(5));
+    assert!(net.bonds[0].lacp_port(PortId(1)).unwrap().distributing);
+    assert!(net.bonds[0].carrier());
+}
