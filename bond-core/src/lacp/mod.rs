@@ -347,6 +347,14 @@ impl<const N: usize> Bond<N> {
         // A port that goes down keeps its aggregator (as in Linux); its Receive machine clears
         // the partner's Sync, which takes it out of collecting and distributing.
         l.enabled = enabled;
+        if !enabled {
+            // Nobody is left on that link to hear a goodbye still held by the rate limit.
+            for f in self.final_pdus.iter_mut() {
+                if f.is_some_and(|f| f.port == id) {
+                    *f = None;
+                }
+            }
+        }
         // A bond that is down runs no machine; bringing it up starts them all afresh.
         if self.admin_up {
             self.lacp_select_aggregator();
