@@ -1,0 +1,335 @@
+//! Every mode, bondd against bondd over two veth pairs (needs root; see `support`).
+//!
+//! Each test builds `A <== a0/z0, a1/z1 ==> Z`, runs one bondd per namespace with
+//! `miimon=100`, addresses the TAPs, and checks that ping and TCP cross, that A's per-port
+//! transmit counters (`bondctl status --json`) show the distribution the mode promises, and that
+//! traffic still crosses after one veth is cut.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
+use std::time::Duration;
+
+use support::Lab;
+
+const SERVER_PORT: u16 = 5201;
+
+/// Start a bondd on each side with `options` and address the TAPs 10.214.<net>.1 and .2.
+fn bonded_pair(lab: &mut Lab, options: &str, net: u8) -> (String, String) {
+    let a = lab.netns("A");
+    let z = lab.netns("Z");
+    lab.veth(&a, "a0", &z, "z0");
+    lab.veth(&a, "a1", &z, "z1");
+    lab.start_bondd(&a, "bond0", options, &["a0", "a1"], &[]);
+    lab.start_bondd(&z, "bond0", options, &["z0", "z1"], &[]);
+    for (ns, host) in [(&a, 1), (&z, 2)] {
+        let addr = format!("10.214.{net}.{host}/24");
+        support::run_ok("ip", &["-n", ns, "addr", "add", &addr, "dev", "bond0"]);
+    }
+    (a, z)
+}
+
+fn log(text: &str) {
+    // Straight to stderr, so `--nocapture` is not needed to see the measurements in a failure.
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// Ping from `ns`; at least 4 of 5 replies. Returns the number of duplicate replies.
+fn assert_ping(lab: &Lab, ns: &str, addr: &str, what: &str) -> u32 {
+    let (replies, dups) = lab.ping(ns, addr, 5);
+    assert!(replies >= 4, "{what}: only {replies}/5 replies");
+    dups
+}
+
+/// Per-port (tx_packets, tx_bytes) of daemon `i`, in port order.
+fn port_tx(lab: &Lab, i: usize) -> Vec<(String, u64, u64)> {
+    let s = lab.status_json(i);
+    s["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let c = &p["counters"];
+            (
+                p["name"].as_str().unwrap().to_string(),
+                c["tx_packets"].as_u64().unwrap(),
+                c["tx_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `after - before`, per port: (name, packets, bytes).
+fn delta(before: &[(String, u64, u64)], after: &[(String, u64, u64)]) -> Vec<(String, u64, u64)> {
+    before
+        .iter()
+        .zip(after)
+        .map(|(b, a)| {
+            assert_eq!(b.0, a.0);
+            (a.0.clone(), a.1 - b.1, a.2 - b.2)
+        })
+        .collect()
+}
+
+/// Frames the kernel handed to the TAP `bond0` in `ns` (what bondd had to send).
+fn tap_tx_packets(lab: &Lab, ns: &str) -> u64 {
+    let out = lab.ip(ns, &["-j", "-s", "link", "show", "dev", "bond0"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v[0]["stats64"]["tx"]["packets"].as_u64().unwrap()
+}
+
+/// A TCP sink in `ns`: each connection's bytes are counted and the count is sent back.
+fn start_sink(z: &str, connections: usize) -> std::thread::JoinHandle<()> {
+    let listener = support::in_netns(z, || {
+        TcpListener::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SERVER_PORT)).unwrap()
+    });
+    std::thread::spawn(move || {
+        for _ in 0..connections {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut total = 0u64;
+            loop {
+                let n = s.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                total += n as u64;
+            }
+            s.write_all(&total.to_le_bytes()).unwrap();
+        }
+    })
+}
+
+/// Send `len` bytes from `ns` to the sink at `peer`, from source port `sport` (0: any), and
+/// check the sink received them all.
+fn transfer(ns: &str, peer: &str, sport: u16, len: usize) {
+    let peer: Ipv4Addr = peer.parse().unwrap();
+    let mut s = support::in_netns(ns, || {
+        use rustix::net::{AddressFamily, SocketType};
+        let fd: OwnedFd =
+            rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+        rustix::net::sockopt::set_socket_reuseaddr(&fd, true).unwrap();
+        rustix::net::bind(&fd, &SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, sport)).unwrap();
+        rustix::net::connect(&fd, &SocketAddrV4::new(peer, SERVER_PORT)).unwrap();
+        TcpStream::from(fd)
+    });
+    s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let chunk: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        s.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut reply = [0u8; 8];
+    s.read_exact(&mut reply).unwrap();
+    assert_eq!(
+        u64::from_le_bytes(reply),
+        len as u64,
+        "the sink got a different byte count"
+    );
+}
+
+/// One bulk transfer from A; returns A's per-port tx delta and the TAP's tx delta.
+fn measured_transfer(
+    lab: &Lab,
+    a: &str,
+    peer: &str,
+    sport: u16,
+    len: usize,
+) -> (Vec<(String, u64, u64)>, u64) {
+    let before = port_tx(lab, 0);
+    let tap_before = tap_tx_packets(lab, a);
+    transfer(a, peer, sport, len);
+    let d = delta(&before, &port_tx(lab, 0));
+    (d, tap_tx_packets(lab, a) - tap_before)
+}
+
+/// Cut `port` on A, wait until both bondds see it down, and check ping and TCP still cross.
+fn cut_and_check(lab: &Lab, a: &str, port: &str, peer: &str) {
+    support::run_ok("ip", &["-n", a, "link", "set", port, "down"]);
+    let peer_port = port.replace('a', "z");
+    lab.wait_status(0, Duration::from_secs(3), "cut port down on A", |s| {
+        s["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == port && p["link"] == "down")
+    });
+    lab.wait_status(1, Duration::from_secs(3), "cut port down on Z", |s| {
+        s["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == peer_port.as_str() && p["link"] == "down")
+    });
+    assert_ping(lab, a, peer, "after the cut");
+    let (d, _) = measured_transfer(lab, a, peer, 0, 1 << 20);
+    let cut = d.iter().find(|p| p.0 == port).unwrap();
+    assert_eq!(cut.1, 0, "frames sent on the cut port: {d:?}");
+    log(&format!("  after cutting {port}: A tx delta {d:?}"));
+}
+
+#[test]
+fn balance_rr_alternates_frames_and_survives_a_cut() {
+    let Some(mut lab) = Lab::new("balance_rr_alternates_frames_and_survives_a_cut") else {
+        return;
+    };
+    let (a, z) = bonded_pair(&mut lab, "mode=balance-rr miimon=100", 1);
+    let peer = "10.214.1.2";
+    assert_ping(&lab, &a, peer, "balance-rr");
+    let sink = start_sink(&z, 2);
+    let (d, tap) = measured_transfer(&lab, &a, peer, 0, 4 << 20);
+    log(&format!("balance-rr: A tx delta {d:?}, TAP tx {tap}"));
+    let (p0, p1) = (d[0].1, d[1].1);
+    assert!(p0 > 100 && p1 > 100, "both ports carry data: {d:?}");
+    assert!(
+        p0.abs_diff(p1) * 10 <= 3 * p0.max(p1),
+        "balance-rr: tx frames differ by more than 30%: {d:?}"
+    );
+    assert!(p0 + p1 >= tap, "every frame went out: {d:?}, TAP {tap}");
+    cut_and_check(&lab, &a, "a1", peer);
+    sink.join().unwrap();
+}
+
+#[test]
+fn active_backup_sends_on_the_active_port_only_and_fails_over() {
+    let Some(mut lab) = Lab::new("active_backup_sends_on_the_active_port_only_and_fails_over")
+    else {
+        return;
+    };
+    let (a, z) = bonded_pair(&mut lab, "mode=active-backup miimon=100", 2);
+    let peer = "10.214.2.2";
+    assert_ping(&lab, &a, peer, "active-backup");
+    assert_eq!(lab.status_json(0)["active_port"], "a0");
+    let sink = start_sink(&z, 2);
+    let (d, tap) = measured_transfer(&lab, &a, peer, 0, 4 << 20);
+    log(&format!("active-backup: A tx delta {d:?}, TAP tx {tap}"));
+    assert!(d[0].1 >= tap, "the active port a0 sent everything: {d:?}");
+    assert!(d[1].1 <= 3, "the backup a1 sent data: {d:?}");
+    // Cut the active port: a1 takes over.
+    support::run_ok("ip", &["-n", &a, "link", "set", "a0", "down"]);
+    lab.wait_status(0, Duration::from_secs(3), "a1 active", |s| {
+        s["active_port"] == "a1"
+    });
+    lab.wait_status(1, Duration::from_secs(3), "z1 active", |s| {
+        s["active_port"] == "z1"
+    });
+    assert_ping(&lab, &a, peer, "active-backup after failover");
+    let (d, tap) = measured_transfer(&lab, &a, peer, 0, 1 << 20);
+    log(&format!(
+        "  after cutting a0: A tx delta {d:?}, TAP tx {tap}"
+    ));
+    assert_eq!(d[0].1, 0, "frames sent on the cut port: {d:?}");
+    assert!(d[1].1 >= tap, "the new active a1 sent everything: {d:?}");
+    sink.join().unwrap();
+}
+
+/// Eight connections from fixed source ports, one after another: each must go out on one
+/// port only, and together they must use both ports.
+fn flows_stick_and_spread(lab: &Lab, a: &str, z: &str, peer: &str, mode: &str) {
+    let flows = 8u16;
+    let sink = start_sink(z, usize::from(flows) + 1);
+    let mut used = [0usize; 2];
+    for f in 0..flows {
+        let sport = 40000 + f;
+        let (d, _) = measured_transfer(lab, a, peer, sport, 512 << 10);
+        let on = if d[0].2 >= d[1].2 { 0 } else { 1 };
+        let (main, other) = (d[on].2, d[1 - on].2);
+        assert!(
+            other * 50 <= main,
+            "{mode}: flow from port {sport} was split across ports: {d:?}"
+        );
+        used[on] += 1;
+        log(&format!(
+            "{mode}: flow sport {sport} -> {} ({d:?})",
+            d[on].0
+        ));
+    }
+    assert!(
+        used[0] > 0 && used[1] > 0,
+        "{mode}: all {flows} flows hashed to one port: {used:?}"
+    );
+    cut_and_check(lab, a, "a1", peer);
+    sink.join().unwrap();
+}
+
+#[test]
+fn balance_xor_layer34_keeps_flows_on_one_port_and_fails_over() {
+    let Some(mut lab) = Lab::new("balance_xor_layer34_keeps_flows_on_one_port_and_fails_over")
+    else {
+        return;
+    };
+    let (a, z) = bonded_pair(
+        &mut lab,
+        "mode=balance-xor miimon=100 xmit_hash_policy=layer3+4",
+        3,
+    );
+    let peer = "10.214.3.2";
+    assert_ping(&lab, &a, peer, "balance-xor");
+    flows_stick_and_spread(&lab, &a, &z, peer, "balance-xor");
+}
+
+#[test]
+fn broadcast_sends_every_frame_on_every_port() {
+    let Some(mut lab) = Lab::new("broadcast_sends_every_frame_on_every_port") else {
+        return;
+    };
+    let (a, z) = bonded_pair(&mut lab, "mode=broadcast miimon=100", 4);
+    let peer = "10.214.4.2";
+    // Each echo arrives twice (once per port), so duplicates are expected here.
+    let dups = assert_ping(&lab, &a, peer, "broadcast");
+    log(&format!("broadcast: ping duplicates {dups}"));
+    let sink = start_sink(&z, 2);
+    let (d, tap) = measured_transfer(&lab, &a, peer, 0, 4 << 20);
+    log(&format!("broadcast: A tx delta {d:?}, TAP tx {tap}"));
+    for p in &d {
+        assert!(
+            p.1 >= tap && p.1 <= tap + 3,
+            "broadcast: {} did not send every frame once: {d:?}, TAP {tap}",
+            p.0
+        );
+    }
+    cut_and_check(&lab, &a, "a1", peer);
+    sink.join().unwrap();
+}
+
+#[test]
+fn lacp_layer34_distributes_flows_and_fails_over() {
+    let Some(mut lab) = Lab::new("lacp_layer34_distributes_flows_and_fails_over") else {
+        return;
+    };
+    let (a, z) = bonded_pair(
+        &mut lab,
+        "mode=802.3ad miimon=100 lacp_rate=fast xmit_hash_policy=layer3+4",
+        5,
+    );
+    let all_distributing = |s: &serde_json::Value| {
+        s["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["lacp"]["distributing"] == true)
+    };
+    lab.wait_status(
+        0,
+        Duration::from_secs(10),
+        "A distributing",
+        all_distributing,
+    );
+    lab.wait_status(
+        1,
+        Duration::from_secs(10),
+        "Z distributing",
+        all_distributing,
+    );
+    let peer = "10.214.5.2";
+    assert_ping(&lab, &a, peer, "802.3ad");
+    flows_stick_and_spread(&lab, &a, &z, peer, "802.3ad");
+}
