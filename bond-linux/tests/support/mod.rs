@@ -19,6 +19,21 @@ pub(crate) const BONDCTL: &str = env!("CARGO_BIN_EXE_bondctl");
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
+/// Whether `test` may run, given why it cannot (`None`: it can). A test that cannot run says
+/// so loudly and is skipped; with `CI=true` it must run, so this panics instead.
+pub(crate) fn may_run(test: &str, unavailable: Option<String>) -> bool {
+    let Some(reason) = unavailable else {
+        return true;
+    };
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test}: cannot run under CI=true: {reason}");
+    }
+    // Straight to the process's stderr: eprintln! would be captured (and hidden) by the test
+    // harness for a test that passes.
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
+    false
+}
+
 /// Why these tests cannot run here, if they cannot.
 fn unavailable() -> Option<String> {
     if !rustix::process::geteuid().is_root() {
@@ -77,13 +92,7 @@ impl Lab {
     /// A new lab, or `None` (after a loud `SKIPPED:` line) where the tests cannot run. With
     /// `CI=true` they must run: panic instead.
     pub(crate) fn new(test: &str) -> Option<Self> {
-        if let Some(reason) = unavailable() {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{test}: cannot run under CI=true: {reason}");
-            }
-            // Straight to the process's stderr: eprintln! would be captured (and hidden) by the
-            // test harness for a test that passes.
-            let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
+        if !may_run(test, unavailable()) {
             return None;
         }
         let tag = format!(
