@@ -3,7 +3,8 @@
 //! One file per machine: `rx.rs` (Receive), `periodic.rs` (Periodic Transmission),
 //! `selection.rs` (Selection Logic and the active aggregator), `mux.rs` (Mux, coupled and
 //! independent control), `tx.rs` (Transmit, at most three LACPDUs a second), `churn.rs` (Churn
-//! Detection). Timers are deadlines on the injected clock.
+//! Detection), and `marker.rs` (the Marker Generator; the Marker Responder is part of
+//! receive). Timers are deadlines on the injected clock.
 //!
 //! # Evaluation order
 //! Linux runs the machines every 100 ms, per port in the order rx → periodic → selection →
@@ -14,6 +15,7 @@
 //! `poll_transmit`.
 
 pub(crate) mod churn;
+pub(crate) mod marker;
 pub(crate) mod mux;
 pub(crate) mod periodic;
 pub(crate) mod port;
@@ -33,6 +35,7 @@ use crate::wire::marker::{emit_marker_frame, MarkerKind};
 use crate::wire::slow::{classify, SlowFrame};
 use crate::wire::EthernetAddress;
 
+pub use marker::{MarkerError, MarkerExchange, MARKER_MAX_PER_PERIODIC};
 pub use port::{ChurnState, LacpStats, MuxState, PeriodicState, RxState, Selected};
 
 /// Fast_Periodic_Time.
@@ -111,6 +114,8 @@ pub struct LacpPortStatus {
     pub stats: LacpStats,
     /// Our own LACPDUs that came back to us (ignored).
     pub looped_rx: u64,
+    /// The last Marker Information PDU sent with [`Bond::send_marker`], and its answer.
+    pub last_marker: Option<MarkerExchange>,
 }
 
 /// A LACPDU owed by a port that has left the bond: its last word to the partner.
@@ -163,6 +168,7 @@ impl<const N: usize> Bond<N> {
             distributing: l.is_distributing(),
             stats: l.stats,
             looped_rx: l.looped_rx,
+            last_marker: l.marker.last(),
         })
     }
 
@@ -348,6 +354,8 @@ impl<const N: usize> Bond<N> {
         // the partner's Sync, which takes it out of collecting and distributing.
         l.enabled = enabled;
         if !enabled {
+            // Nor a marker that has not gone yet.
+            l.marker.cancel_pending();
             // Nobody is left on that link to hear a goodbye still held by the rate limit.
             for f in self.final_pdus.iter_mut() {
                 if f.is_some_and(|f| f.port == id) {
@@ -514,7 +522,12 @@ impl<const N: usize> Bond<N> {
             SlowFrame::MarkerUnknown { .. } => stats.marker_unknown_rx += 1,
             SlowFrame::Marker(m) => match m.kind {
                 // Never answer a response: that is how marker storms start.
-                MarkerKind::Response => stats.marker_resp_rx += 1,
+                // A response is matched against our last request (if any); foreign or late
+                // ones are only counted.
+                MarkerKind::Response => {
+                    stats.marker_resp_rx += 1;
+                    p.lacp.marker.on_response(&m, now);
+                }
                 MarkerKind::Information => {
                     stats.marker_rx += 1;
                     p.lacp.marker_reply = Some(m.response());
@@ -531,7 +544,7 @@ impl<const N: usize> Bond<N> {
         Some(RxVerdict::Consumed)
     }
 
-    /// The next LACPDU or marker response to send, written into `buf`.
+    /// The next LACPDU, marker response or marker request to send, written into `buf`.
     pub(crate) fn lacp_poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         while let Some(f) = self
             .final_pdus
@@ -562,6 +575,11 @@ impl<const N: usize> Bond<N> {
                 let len = emit_marker_frame(buf, p.perm_mac, &reply);
                 return Some(Transmit { port: id, len });
             }
+            if let Some(request) = link_up.then(|| p.lacp.marker.transmit(now)).flatten() {
+                p.lacp.stats.marker_tx += 1;
+                let len = emit_marker_frame(buf, p.perm_mac, &request);
+                return Some(Transmit { port: id, len });
+            }
             if tx::ready_at(&p.lacp, now).is_some_and(|t| t <= now) {
                 let pdu = tx::transmit(&mut p.lacp, &actor, now);
                 let len = emit_lacpdu_frame(buf, p.perm_mac, &pdu);
@@ -582,7 +600,13 @@ impl<const N: usize> Bond<N> {
         self.order
             .iter()
             .filter_map(|&id| self.port_ref(id))
-            .flat_map(|p| [p.lacp.next_deadline(), tx::ready_at(&p.lacp, Instant::ZERO)])
+            .flat_map(|p| {
+                [
+                    p.lacp.next_deadline(),
+                    tx::ready_at(&p.lacp, Instant::ZERO),
+                    p.lacp.marker.ready_at(Instant::ZERO),
+                ]
+            })
             .flatten()
             .chain(goodbyes)
             .min()
@@ -600,6 +624,7 @@ impl<const N: usize> Bond<N> {
             }
             self.lacp_queue_goodbye(now, id, PortState(0));
             if let Some(p) = self.port_mut(id) {
+                p.lacp.marker.cancel_pending();
                 p.lacp.mux = MuxState::Detached;
                 p.lacp.selected = Selected::Unselected;
                 p.lacp.enabled_without_partner = false;

@@ -125,7 +125,7 @@ pub struct LacpStats {
     pub lacpdu_illegal_rx: u64,
     /// Marker Information PDUs received.
     pub marker_rx: u64,
-    /// Marker PDUs sent (we never originate markers, so 0 unless the generator exists).
+    /// Marker Information PDUs sent (`Bond::send_marker`; Linux never sends any).
     pub marker_tx: u64,
     /// Marker responses received.
     pub marker_resp_rx: u64,
@@ -201,6 +201,8 @@ pub(crate) struct LacpPort {
     pub(crate) partner_churn: Churn,
     /// A marker response waiting to be sent (one slot: a newer request replaces an older one).
     pub(crate) marker_reply: Option<MarkerRepr>,
+    /// The Marker Generator: our own requests and their answers.
+    pub(crate) marker: super::marker::MarkerGenerator,
     /// Send one last LACPDU saying we stopped aggregating (port leaving, bond stopping).
     pub(crate) final_pdu: bool,
     /// Linux enables the ports of an active aggregator that has no partner.
@@ -241,6 +243,7 @@ impl LacpPort {
             actor_churn: churn,
             partner_churn: churn,
             marker_reply: None,
+            marker: super::marker::MarkerGenerator::default(),
             final_pdu: false,
             enabled_without_partner: false,
             stats: LacpStats::default(),

@@ -5,7 +5,7 @@ use std::vec::Vec;
 
 use super::*;
 use crate::bond::{TxVerdict, MIN_TRANSMIT_BUF};
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::port::{LinkSample, PortConfig};
 use crate::wire::lacp::{LacpduPacket, LacpduRepr};
 use crate::wire::marker::{MarkerKind, MarkerRepr};
@@ -1020,4 +1020,255 @@ fn a_port_taken_before_its_updelay_ends_runs_lacp() {
     net.run_until(net.now + Duration::from_secs(5));
     assert!(net.bonds[0].lacp_port(PortId(1)).unwrap().distributing);
     assert!(net.bonds[0].carrier());
+}
+
+/// The Marker frames bond `side` sent on `port`, decoded with the wire module.
+fn markers_sent(
+    net: &Net,
+    side: usize,
+    port: PortId,
+) -> Vec<(Instant, EthernetAddress, MarkerRepr)> {
+    use crate::wire::marker::MarkerPacket;
+    net.other
+        .iter()
+        .filter(|(_, s, p, _)| *s == side && *p == port)
+        .filter_map(|(t, _, _, f)| {
+            let pdu = MarkerPacket::new_checked(f.get(14..)?).ok()?;
+            let repr = MarkerRepr::parse(&pdu).ok()?;
+            (f[..6] == crate::wire::slow::SLOW_PROTOCOLS_MAC.0 && f[12..14] == [0x88, 0x09])
+                .then(|| (*t, EthernetAddress::from_bytes(&f[6..12]), repr))
+        })
+        .collect()
+}
+
+#[test]
+fn send_marker_emits_a_request_the_partner_answers_and_the_answer_is_matched() {
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+    net.converge(ms(10_000)).unwrap();
+    let port = PortId(1);
+    let actor = net.bonds[0].lacp_port(port).unwrap().actor;
+    let id = net.bonds[0].send_marker(net.now, port).unwrap();
+    assert_eq!(id, 1, "transaction IDs start at 1 per port");
+    let queued = net.bonds[0].lacp_port(port).unwrap().last_marker.unwrap();
+    assert_eq!((queued.transaction_id, queued.sent_at), (1, None));
+    let t0 = net.now;
+    net.run_until(t0 + Duration::from_millis(1));
+    let sent = markers_sent(&net, 0, port);
+    assert_eq!(
+        sent,
+        [(
+            t0,
+            mac(1, 1),
+            MarkerRepr {
+                kind: MarkerKind::Information,
+                requester_port: actor.port,
+                requester_system: actor.system,
+                transaction_id: id,
+            }
+        )]
+    );
+    assert_eq!(actor.system, net.bonds[0].mac());
+    // The partner bond answered on the same link, and the answer was matched.
+    let answer = markers_sent(&net, 1, port);
+    assert_eq!(answer.len(), 1);
+    assert_eq!(answer[0].2.kind, MarkerKind::Response);
+    let x = net.bonds[0].lacp_port(port).unwrap().last_marker.unwrap();
+    assert_eq!(x.transaction_id, id);
+    assert_eq!(x.sent_at, Some(t0));
+    assert_eq!(x.round_trip(), Some(LATENCY + LATENCY));
+    let (ours, theirs) = (
+        net.bonds[0].lacp_port(port).unwrap().stats,
+        net.bonds[1].lacp_port(port).unwrap().stats,
+    );
+    assert_eq!(
+        (ours.marker_tx, ours.marker_resp_rx, ours.marker_rx),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        (theirs.marker_rx, theirs.marker_resp_tx, theirs.marker_tx),
+        (1, 1, 0)
+    );
+    // The other port has its own counter and sent nothing.
+    assert_eq!(net.bonds[0].lacp_port(PortId(0)).unwrap().last_marker, None);
+    assert_eq!(net.bonds[0].send_marker(net.now, PortId(0)), Ok(1));
+    assert_eq!(net.bonds[0].send_marker(net.now, port), Ok(2));
+    assert_eq!(net.bonds[0].lacp_stats().marker_tx, 1);
+    // Marker traffic leaves LACP alone.
+    assert_eq!(net.distributing(0).len(), 2);
+}
+
+#[test]
+fn foreign_and_stale_responses_are_counted_but_not_matched() {
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 1);
+    net.converge(ms(10_000)).unwrap();
+    let port = PortId(0);
+    let actor = net.bonds[0].lacp_port(port).unwrap().actor;
+    // The partner is cut off so that only the injected responses arrive.
+    net.links[0].passes = false;
+    let id = net.bonds[0].send_marker(net.now, port).unwrap();
+    net.drain();
+    let mine = MarkerRepr {
+        kind: MarkerKind::Response,
+        requester_port: actor.port,
+        requester_system: actor.system,
+        transaction_id: id,
+    };
+    let foreign = [
+        MarkerRepr {
+            transaction_id: id + 1,
+            ..mine
+        },
+        MarkerRepr {
+            requester_port: actor.port + 1,
+            ..mine
+        },
+        MarkerRepr {
+            requester_system: mac(9, 9),
+            ..mine
+        },
+    ];
+    let mut frame = [0u8; 124];
+    for (i, resp) in foreign.iter().enumerate() {
+        let len = crate::wire::marker::emit_marker_frame(&mut frame, mac(2, 1), resp);
+        assert_eq!(
+            net.bonds[0].handle_rx(net.now, port, &frame[..len]),
+            RxVerdict::Consumed
+        );
+        let s = net.bonds[0].lacp_port(port).unwrap();
+        assert_eq!(s.stats.marker_resp_rx, i as u64 + 1);
+        assert_eq!(s.last_marker.unwrap().answered_at, None, "case {i}");
+    }
+    let later = net.now + Duration::from_millis(3);
+    let len = crate::wire::marker::emit_marker_frame(&mut frame, mac(2, 1), &mine);
+    net.bonds[0].handle_rx(later, port, &frame[..len]);
+    let x = net.bonds[0].lacp_port(port).unwrap().last_marker.unwrap();
+    assert_eq!(x.round_trip(), Some(Duration::from_millis(3)));
+    // A duplicate keeps the first answer; nothing is ever sent back for a response.
+    net.bonds[0].handle_rx(later + Duration::from_millis(1), port, &frame[..len]);
+    assert_eq!(net.bonds[0].lacp_port(port).unwrap().last_marker, Some(x));
+    assert_eq!(
+        net.bonds[0].lacp_port(port).unwrap().stats.marker_resp_rx,
+        5
+    );
+    let mut buf = [0u8; MIN_TRANSMIT_BUF];
+    while let Some(t) = net.bonds[0].poll_transmit(later, &mut buf) {
+        assert!(matches!(classify(&buf[..t.len]), SlowFrame::Lacpdu { .. }));
+    }
+}
+
+#[test]
+fn send_marker_refusals() {
+    // (what is done first, port asked, error)
+    type Setup = fn(&mut Net);
+    let cases: [(&str, Setup, PortId, MarkerError); 5] = [
+        (
+            "not 802.3ad",
+            |net| {
+                let c = Config::parse("mode=active-backup miimon=100").unwrap();
+                net.bonds[0] = Bond::new(ms(0), c, None, 1).unwrap();
+                let cfg = PortConfig::new("eth0", mac(1, 0), LinkSample::up_full(1000)).unwrap();
+                net.bonds[0].add_port(ms(0), &cfg).unwrap();
+            },
+            PortId(0),
+            MarkerError::NotSupportedInMode(Mode::ActiveBackup),
+        ),
+        ("no such port", |_| {}, PortId(3), MarkerError::NoSuchPort),
+        (
+            "link down",
+            |net| net.set_link(0, false),
+            PortId(0),
+            MarkerError::LinkDown,
+        ),
+        (
+            "bond down",
+            |net| net.bonds[0].set_admin_up(net.now, false),
+            PortId(0),
+            MarkerError::BondDown,
+        ),
+        (
+            "still waiting to be sent",
+            |net| assert_eq!(net.bonds[0].send_marker(net.now, PortId(0)), Ok(1)),
+            PortId(0),
+            MarkerError::Pending(1),
+        ),
+    ];
+    for (what, setup, port, err) in cases {
+        let mut net = Net::pair(lacp_config(""), lacp_config(""), 2);
+        net.converge(ms(10_000)).unwrap();
+        setup(&mut net);
+        let before = net.bonds[0].lacp_port(PortId(0));
+        assert_eq!(net.bonds[0].send_marker(net.now, port), Err(err), "{what}");
+        assert_eq!(
+            net.bonds[0].lacp_port(PortId(0)),
+            before,
+            "{what}: a refusal changes nothing"
+        );
+        assert!(!std::format!("{err}").is_empty());
+    }
+}
+
+#[test]
+fn markers_are_held_to_three_a_second_and_dropped_with_the_link() {
+    let mut net = Net::pair(lacp_config(""), lacp_config(""), 1);
+    net.converge(ms(10_000)).unwrap();
+    let port = PortId(0);
+    let t0 = net.now;
+    for expected in 1..=4 {
+        assert_eq!(net.bonds[0].send_marker(net.now, port), Ok(expected));
+        net.run_until(net.now + Duration::from_millis(10));
+    }
+    let times: Vec<_> = markers_sent(&net, 0, port)
+        .iter()
+        .filter(|(_, _, m)| m.kind == MarkerKind::Information)
+        .map(|(t, _, _)| *t - t0)
+        .collect();
+    assert_eq!(times.len(), 3, "the fourth waits for the window");
+    let x = net.bonds[0].lacp_port(port).unwrap().last_marker.unwrap();
+    assert_eq!((x.transaction_id, x.sent_at), (4, None));
+    // poll_timeout wakes the caller when it may go; it is then answered.
+    net.run_until(t0 + Duration::from_millis(1100));
+    let sent: Vec<_> = markers_sent(&net, 0, port)
+        .iter()
+        .filter(|(_, _, m)| m.kind == MarkerKind::Information)
+        .map(|(t, _, m)| (*t - t0, m.transaction_id))
+        .collect();
+    assert_eq!(sent[3], (FAST_PERIODIC, 4));
+    assert!(net.bonds[0]
+        .lacp_port(port)
+        .unwrap()
+        .last_marker
+        .unwrap()
+        .answered_at
+        .is_some());
+    assert!(
+        net.max_pdus_per_second() <= 3,
+        "LACPDUs keep their own limit"
+    );
+    // A request held when the link goes away is dropped, not sent when it comes back.
+    let mut held = None;
+    for _ in 0..5 {
+        let id = net.bonds[0].send_marker(net.now, port).unwrap();
+        net.drain();
+        if net.bonds[0]
+            .lacp_port(port)
+            .unwrap()
+            .last_marker
+            .unwrap()
+            .sent_at
+            .is_none()
+        {
+            held = Some(id);
+            break;
+        }
+        net.run_until(net.now + Duration::from_millis(10));
+    }
+    let held = held.expect("the limit holds a request back");
+    net.set_link(0, false);
+    assert_eq!(net.bonds[0].lacp_port(port).unwrap().last_marker, None);
+    net.set_link(0, true);
+    let end = net.now + Duration::from_secs(3);
+    net.run_until(end);
+    assert!(markers_sent(&net, 0, port)
+        .iter()
+        .all(|(_, _, m)| m.transaction_id != held));
 }
