@@ -38,7 +38,7 @@
 //! warning). initscripts IPv6 comes from `IPV6ADDR` and `IPV6ADDR_SECONDARIES` when
 //! `IPV6INIT=yes` (default prefix 64). With a dynamic `BOOTPROTO` (`dhcp`, `bootp`, `autoip`,
 //! ...) the static IPv4 addresses are ignored, as the scripts do, and a warning says that bondd
-//! runs no DHCP client.
+//! runs no DHCP client. `MTU` (both flavours) sets the bond's MTU, which its ports take.
 //!
 //! [`load`] returns a complete [`BondFile`] or an [`IfcfgError`] naming the file, the line and
 //! the problem; nothing is half-loaded.
@@ -84,6 +84,8 @@ pub struct BondFile {
     /// Static addresses for the bond with their prefix lengths: `IPADDR`, the numbered ones in
     /// order, then IPv6.
     pub addresses: Vec<(IpAddr, u8)>,
+    /// `MTU`: the bond's MTU, which its ports take too.
+    pub mtu: Option<u32>,
     /// The file's flavour.
     pub flavour: Flavour,
 }
@@ -173,6 +175,11 @@ pub enum IfcfgErrorKind {
         key: String,
         /// What is wrong with its value.
         message: String,
+    },
+    /// `MTU` is not a number from [`MTU_RANGE`].
+    Mtu {
+        /// The value.
+        value: String,
     },
     /// No port is named.
     NoPorts {
@@ -282,6 +289,13 @@ impl fmt::Display for IfcfgErrorKind {
             ),
             Self::Options { key, error } => write!(f, "{key}: {error}"),
             Self::Address { key, message } => write!(f, "{key}: {message}"),
+            Self::Mtu { value } => write!(
+                f,
+                "MTU: {} is not an MTU ({} to {})",
+                Quoted(value),
+                MTU_RANGE.start(),
+                MTU_RANGE.end()
+            ),
             Self::NoPorts { hint } => write!(f, "no ports: {hint}"),
             Self::DuplicatePort { port, first } => {
                 write!(f, "port {} is named twice (first by {first})", Quoted(port))
@@ -342,6 +356,24 @@ pub fn load(path: &Path) -> Result<BondFile, IfcfgError> {
     };
     let (options, options_line) = options(path, &vars, flavour, &mut warnings)?;
     let addresses = addresses(path, &vars, flavour, &mut warnings)?;
+    let mtu = match vars.get("MTU") {
+        None => None,
+        Some(var) => Some(
+            var.value
+                .parse::<u32>()
+                .ok()
+                .filter(|m| MTU_RANGE.contains(m))
+                .ok_or_else(|| {
+                    IfcfgError::new(
+                        path,
+                        Some(var.line),
+                        IfcfgErrorKind::Mtu {
+                            value: var.value.clone(),
+                        },
+                    )
+                })?,
+        ),
+    };
     let ports = match flavour {
         Flavour::Sysconfig => sysconfig_ports(path, &vars, &name, &mut warnings)?,
         Flavour::Initscripts => initscripts_ports(path, &name, &mut warnings)?,
@@ -371,9 +403,13 @@ pub fn load(path: &Path) -> Result<BondFile, IfcfgError> {
         warnings: warnings.0,
         ports,
         addresses,
+        mtu,
         flavour,
     })
 }
+
+/// MTUs `MTU` may give: IPv4's minimum to the largest an Ethernet device takes.
+pub const MTU_RANGE: std::ops::RangeInclusive<u32> = 68..=65535;
 
 /// Warnings collected while loading, already formatted with their location.
 struct Warnings(Vec<String>);
@@ -1937,6 +1973,36 @@ P=a=b=c
             )]),
             at(Some(4), "PREFIXLEN: \"x\" is not a prefix length (0..32)")
         );
+    }
+
+    #[test]
+    fn mtu_is_read_and_checked() {
+        let dir = TempDir::new();
+        let bond = dir
+            .load(&[
+                (
+                    "ifcfg-bond0",
+                    "DEVICE=bond0\nMTU=9000\nBONDING_OPTS='mode=1 miimon=100'\n",
+                ),
+                ("ifcfg-eth0", ETH0),
+            ])
+            .unwrap();
+        assert_eq!(bond.mtu, Some(9000));
+        let sysconfig = "BONDING_MASTER=yes\nBONDING_SLAVE0=eth0\nMTU='1400'\n";
+        assert_eq!(
+            dir.load(&[("ifcfg-bond1", sysconfig)]).unwrap().mtu,
+            Some(1400)
+        );
+        for bad in ["67", "65536", "9k", "-1"] {
+            let bond = format!("DEVICE=bond0\nBONDING_OPTS='mode=1 miimon=100'\nMTU={bad}\n");
+            assert_eq!(
+                error_of(&[("ifcfg-bond0", &bond), ("ifcfg-eth0", ETH0)]),
+                at(
+                    Some(3),
+                    &format!("MTU: {} is not an MTU (68 to 65535)", Quoted(bad))
+                ),
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! The lock is tied to the open file, so it goes away with the process however it ends; the
 //! file itself stays (removing it would race with a daemon that has just opened it). Names are
 //! qualified by the network namespace, because `eth0` in one namespace is not `eth0` in
-//! another, while `/run` is shared between them.
+//! another, while `/run` is shared between them. Beside each lock, its holder keeps the port's
+//! state file ([`PortLock::state_path`], [`crate::port_state`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -73,6 +74,13 @@ impl PortLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The port's state file beside the lock (`<netns>-<port>.state`): what the holder must
+    /// restore on the port (see [`crate::port_state`]). Only the lock's holder touches it, so
+    /// one found on taking the lock was left by a holder that did not exit cleanly.
+    pub fn state_path(&self) -> PathBuf {
+        self.path.with_extension("state")
+    }
 }
 
 /// This process's network namespace, as the inode number of `/proc/self/ns/net` (`net0` if it
@@ -106,6 +114,12 @@ mod tests {
         );
         // Another port is independent.
         let _other = PortLock::acquire(&dir, "veth1", "x").unwrap();
+        assert_eq!(
+            first.state_path(),
+            first
+                .path()
+                .with_file_name(format!("{}-veth0.state", netns_id()))
+        );
         drop(first);
         PortLock::acquire(&dir, "veth0", "bondd bond1 (pid 2)").unwrap();
         let _ = fs::remove_dir_all(&dir);

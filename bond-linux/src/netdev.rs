@@ -1,5 +1,5 @@
-//! Interface ioctls: index, MAC address, flags, and the ethtool queries (speed, duplex, link,
-//! permanent address) that Linux bonding reads from its members.
+//! Interface ioctls: index, MAC address, flags, MTU, and the ethtool queries (speed, duplex,
+//! link, permanent address) that Linux bonding reads from its members.
 //!
 //! rustix has no typed calls for these, so they go through `libc::ioctl` on an `ifreq`. The
 //! `unsafe` blocks are that one ioctl call and the reads of the `ifreq` union it filled.
@@ -141,6 +141,24 @@ impl NetDev {
     /// Set or clear `IFF_NOARP` on `name` (`ip link set NAME arp off|on`).
     pub fn set_noarp(&self, name: &str, noarp: bool) -> io::Result<()> {
         self.update_flags(name, libc::IFF_NOARP, noarp)
+    }
+
+    /// The MTU of `name` (`SIOCGIFMTU`).
+    pub fn mtu(&self, name: &str) -> io::Result<u32> {
+        let mut ifr = ifreq(name)?;
+        self.ioctl(libc::SIOCGIFMTU, &mut ifr)?;
+        // SAFETY: SIOCGIFMTU succeeded, so `ifru_mtu` holds the MTU; any int is valid.
+        let mtu = unsafe { ifr.ifr_ifru.ifru_mtu };
+        u32::try_from(mtu).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+    }
+
+    /// Set the MTU of `name` (`SIOCSIFMTU`, what `ip link set NAME mtu MTU` does). Fails with
+    /// `EINVAL` (or `ERANGE`) if the driver does not allow it.
+    pub fn set_mtu(&self, name: &str, mtu: u32) -> io::Result<()> {
+        let mut ifr = ifreq(name)?;
+        ifr.ifr_ifru.ifru_mtu =
+            libc::c_int::try_from(mtu).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        self.ioctl(libc::SIOCSIFMTU, &mut ifr)
     }
 
     /// Speed and duplex from ethtool (`ETHTOOL_GLINKSETTINGS`, else `ETHTOOL_GSET`), as Linux
@@ -342,6 +360,8 @@ mod tests {
         assert!(nd.ifindex("lo").unwrap() >= 1);
         assert_eq!(nd.mac("lo").unwrap(), EthernetAddress::ZERO);
         assert!(nd.flags("lo").is_ok());
+        assert!(nd.mtu("lo").unwrap() >= 1280);
         assert!(nd.ifindex("nonexistent0").is_err());
+        assert!(nd.mtu("nonexistent0").is_err());
     }
 }

@@ -9,6 +9,12 @@
 //! `skb->vlan_tci`, whether or not the NIC offloads VLANs) and reports it in `PACKET_AUXDATA`;
 //! [`PacketSocket::recv`] puts it back, so tagged traffic reaches the TAP (and VLAN interfaces
 //! on it) as it was on the wire.
+//!
+//! Frames move in batches: [`PacketSocket::recv_batch`] takes up to [`BATCH`] frames with one
+//! `recvmmsg`, [`PacketSocket::send_batch`] sends many with one `sendmmsg`. With
+//! `PACKET_VNET_HDR` ([`PacketSocket::set_vnet_hdr`]) each frame comes and goes behind a
+//! [`VnetHdr`], so TCP super-frames cross whole and the port's device (or the kernel, just
+//! before it) segments and checksums them.
 
 use std::io;
 use std::mem::size_of;
@@ -16,14 +22,26 @@ use std::ops::Range;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use bond_core::EthernetAddress;
-use rustix::net::{AddressFamily, SendFlags, SocketFlags, SocketType};
+use rustix::net::{AddressFamily, SocketFlags, SocketType};
+
+use crate::vnet::{VnetHdr, VNET_HDR_LEN};
 
 /// `ETH_P_ALL`, in the network byte order `sockaddr_ll` wants.
 const ETH_P_ALL_BE: u16 = (libc::ETH_P_ALL as u16).to_be();
 
-/// Receive buffer asked for: a few hundred full-size frames, so a burst survives a slow turn
-/// of the event loop.
-const RCVBUF: usize = 1 << 20;
+/// Socket buffers asked for: a burst of 64 KiB super-frames (or a few thousand full-size
+/// frames) survives a slow turn of the event loop.
+const SOCKBUF: usize = 8 << 20;
+
+/// `PACKET_VNET_HDR` (linux/if_packet.h), which the libc crate does not name.
+const PACKET_VNET_HDR: libc::c_int = 15;
+
+/// Most frames one `recvmmsg`/`sendmmsg` moves.
+pub const BATCH: usize = 32;
+
+/// Control-message space per received frame (one `tpacket_auxdata`), in `u64`s so cmsg
+/// headers are aligned like `size_t`.
+const CONTROL_WORDS: usize = 8;
 
 /// A link-layer membership of the socket (`PACKET_ADD_MEMBERSHIP`); the kernel drops it when
 /// the socket closes, so nothing is left behind on the interface.
@@ -48,12 +66,47 @@ pub const HEADROOM: usize = 4;
 /// What [`PacketSocket::recv`] got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Received {
-    /// A frame occupies this part of the buffer.
+    /// A frame occupies this part of the buffer. On a socket with virtio-net headers, the
+    /// frame's header is in the [`VNET_HDR_LEN`] bytes just before it.
     Frame(Range<usize>),
     /// A frame longer than the buffer arrived (its real length); it was cut and must be dropped.
     Truncated(usize),
     /// Our own (or the host's) transmission on this port, looped back by AF_PACKET.
     Outgoing,
+    /// The kernel refused to describe the frame in a virtio-net header (a GSO type the header
+    /// cannot express, such as a tunnel's) and dropped it.
+    Undescribable,
+}
+
+/// Receive buffers for [`PacketSocket::recv_batch`]: [`BATCH`] slots of one frame each, and
+/// what the last call put in them.
+#[derive(Debug)]
+pub struct RxBatch {
+    buf: Vec<u8>,
+    slot_len: usize,
+    got: Vec<Received>,
+}
+
+impl RxBatch {
+    /// Slots for frames of up to `max_frame` bytes (plus header and headroom).
+    pub fn new(max_frame: usize) -> Self {
+        let slot_len = HEADROOM + VNET_HDR_LEN + max_frame;
+        Self {
+            buf: vec![0; slot_len * BATCH],
+            slot_len,
+            got: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// What the last receive got, one entry per slot filled.
+    pub fn received(&self) -> &[Received] {
+        &self.got
+    }
+
+    /// Slot `i`'s buffer (the ranges of [`Self::received`] index into it).
+    pub fn slot(&self, i: usize) -> &[u8] {
+        &self.buf[i * self.slot_len..(i + 1) * self.slot_len]
+    }
 }
 
 /// An `AF_PACKET`/`SOCK_RAW` socket bound to one interface, non-blocking.
@@ -61,6 +114,7 @@ pub enum Received {
 pub struct PacketSocket {
     fd: OwnedFd,
     ifindex: u32,
+    vnet: bool,
 }
 
 impl PacketSocket {
@@ -75,7 +129,11 @@ impl PacketSocket {
             SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
             None,
         )?;
-        let sock = Self { fd, ifindex };
+        let sock = Self {
+            fd,
+            ifindex,
+            vnet: false,
+        };
         let mut addr = sockaddr_ll_zeroed();
         addr.sll_family = libc::AF_PACKET as u16;
         addr.sll_protocol = ETH_P_ALL_BE;
@@ -91,9 +149,17 @@ impl PacketSocket {
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
-        // Best effort: a larger buffer and no copies of outgoing frames (Linux 4.20+); the
-        // PACKET_OUTGOING check in `recv` stays for older kernels.
-        let _ = rustix::net::sockopt::set_socket_recv_buffer_size(&sock.fd, RCVBUF);
+        // Best effort: larger buffers (beyond rmem_max/wmem_max when we may) and no copies
+        // of outgoing frames (Linux 4.20+); the PACKET_OUTGOING check stays for older kernels.
+        for (force, plain) in [
+            (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+            (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+        ] {
+            let size = SOCKBUF as libc::c_int;
+            if sock.setsockopt_at(libc::SOL_SOCKET, force, &size).is_err() {
+                let _ = sock.setsockopt_at(libc::SOL_SOCKET, plain, &size);
+            }
+        }
         let _ = sock.setsockopt_int(libc::PACKET_IGNORE_OUTGOING, 1);
         // Not best effort: without it VLAN tags would be lost silently.
         sock.setsockopt_int(libc::PACKET_AUXDATA, 1)?;
@@ -103,6 +169,19 @@ impl PacketSocket {
     /// The interface this socket is bound to.
     pub fn ifindex(&self) -> u32 {
         self.ifindex
+    }
+
+    /// From now on every frame received or sent is preceded by a [`VnetHdr`]
+    /// (`PACKET_VNET_HDR`).
+    pub fn set_vnet_hdr(&mut self) -> io::Result<()> {
+        self.setsockopt_int(PACKET_VNET_HDR, 1)?;
+        self.vnet = true;
+        Ok(())
+    }
+
+    /// Frames come and go behind a [`VnetHdr`].
+    pub fn has_vnet_hdr(&self) -> bool {
+        self.vnet
     }
 
     /// Add a link-layer membership.
@@ -136,69 +215,158 @@ impl PacketSocket {
     }
 
     /// Receive one frame into `buf`, or `None` if none is waiting. The frame lands at
-    /// [`HEADROOM`] (or at 0 when a VLAN tag was put back); the returned range says where.
+    /// [`HEADROOM`] (further on by the header on a socket with virtio-net headers), or 4 bytes
+    /// earlier when a VLAN tag was put back; the returned range says where.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<Received>> {
-        if buf.len() <= HEADROOM + 14 {
+        let len = buf.len();
+        let mut got = Vec::with_capacity(1);
+        let n = self.recv_into(buf, len, 1, &mut got)?;
+        Ok((n == 1).then(|| got.remove(0)))
+    }
+
+    /// Receive up to [`BATCH`] waiting frames with one `recvmmsg`, into `batch`; returns how
+    /// many (0 when none is waiting). See [`RxBatch::received`].
+    pub fn recv_batch(&self, batch: &mut RxBatch) -> io::Result<usize> {
+        let RxBatch { buf, slot_len, got } = batch;
+        self.recv_into(buf, *slot_len, BATCH, got)
+    }
+
+    fn recv_into(
+        &self,
+        buf: &mut [u8],
+        slot_len: usize,
+        slots: usize,
+        got: &mut Vec<Received>,
+    ) -> io::Result<usize> {
+        got.clear();
+        let hdr_len = if self.vnet { VNET_HDR_LEN } else { 0 };
+        let slots = slots.min(BATCH).min(buf.len() / slot_len.max(1));
+        if slot_len <= HEADROOM + hdr_len + 14 || slots == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "buffer too small",
             ));
         }
-        let mut from = sockaddr_ll_zeroed();
-        // u64s: cmsg headers must be aligned like `size_t`.
-        let mut control = [0u64; 8];
-        let mut iov = libc::iovec {
-            iov_base: buf[HEADROOM..].as_mut_ptr().cast(),
-            iov_len: buf.len() - HEADROOM,
-        };
-        // SAFETY: `msghdr` is plain data (integers and raw pointers); all zeros is valid.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_name = (&raw mut from).cast();
-        msg.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-        msg.msg_iov = &raw mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = size_of::<[u64; 8]>() as _;
-        // SAFETY: every pointer in `msg` points at a live local or at `buf[HEADROOM..]`, with
+        let mut from = [sockaddr_ll_zeroed(); BATCH];
+        let mut control = [[0u64; CONTROL_WORDS]; BATCH];
+        // SAFETY: `iovec` and `mmsghdr` are plain data (integers and raw pointers); all zeros
+        // is valid.
+        let mut iov: [libc::iovec; BATCH] = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
+        for (i, slot) in buf.chunks_exact_mut(slot_len).take(slots).enumerate() {
+            iov[i].iov_base = slot[HEADROOM..].as_mut_ptr().cast();
+            iov[i].iov_len = slot_len - HEADROOM;
+            let h = &mut msgs[i].msg_hdr;
+            h.msg_name = (&raw mut from[i]).cast();
+            h.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+            h.msg_iov = &raw mut iov[i];
+            h.msg_iovlen = 1;
+            h.msg_control = control[i].as_mut_ptr().cast();
+            h.msg_controllen = size_of::<[u64; CONTROL_WORDS]>() as _;
+        }
+        // SAFETY: each of the first `slots` messages points at live locals (`from`, `iov`,
+        // `control`) and, through its iovec, at its own slot of `buf` past the headroom, with
         // the lengths given; the kernel writes no more than those lengths.
         let n = unsafe {
-            libc::recvmsg(
+            libc::recvmmsg(
                 self.fd.as_raw_fd(),
-                &raw mut msg,
-                // MSG_TRUNC: packet sockets then return the frame's real length, so a cut frame
+                msgs.as_mut_ptr(),
+                slots as libc::c_uint,
+                // MSG_TRUNC: packet sockets then return a frame's real length, so a cut frame
                 // is recognised instead of passed on short.
                 libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
             )
         };
         if n < 0 {
             let e = io::Error::last_os_error();
-            return match e.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(None),
+            return match (e.kind(), e.raw_os_error()) {
+                (io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted, _) => Ok(0),
+                // The first frame could not be described in a virtio-net header; the kernel
+                // dropped it. Report it as a frame so the caller counts it and reads on.
+                (_, Some(libc::EINVAL)) if self.vnet => {
+                    got.push(Received::Undescribable);
+                    Ok(1)
+                }
                 _ => Err(e),
             };
         }
         let n = n as usize;
-        if from.sll_pkttype == libc::PACKET_OUTGOING {
-            return Ok(Some(Received::Outgoing));
+        for (i, slot) in buf.chunks_exact_mut(slot_len).take(n).enumerate() {
+            let len = msgs[i].msg_len as usize;
+            let trunc = msgs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+            got.push(if from[i].sll_pkttype == libc::PACKET_OUTGOING {
+                Received::Outgoing
+            } else if len > slot_len - HEADROOM || trunc {
+                Received::Truncated(len.saturating_sub(hdr_len))
+            } else if len < hdr_len {
+                Received::Undescribable
+            } else {
+                let frame = HEADROOM + hdr_len..HEADROOM + len;
+                match auxdata_vlan(&msgs[i].msg_hdr) {
+                    Some((tpid, tci)) if frame.len() >= 12 => {
+                        Received::Frame(reinsert_vlan(slot, frame, hdr_len, tpid, tci))
+                    }
+                    _ => Received::Frame(frame),
+                }
+            });
         }
-        if n > buf.len() - HEADROOM || msg.msg_flags & libc::MSG_TRUNC != 0 {
-            return Ok(Some(Received::Truncated(n)));
-        }
-        let frame = HEADROOM..HEADROOM + n;
-        Ok(Some(match auxdata_vlan(&msg) {
-            Some((tpid, tci)) if n >= 12 => Received::Frame(reinsert_vlan(buf, frame, tpid, tci)),
-            _ => Received::Frame(frame),
-        }))
+        Ok(n)
     }
 
-    /// Send `frame` (a whole Ethernet frame, without FCS) on the port.
+    /// Send `frame` (a whole Ethernet frame without FCS, behind its header on a socket with
+    /// virtio-net headers) on the port.
     pub fn send(&self, frame: &[u8]) -> io::Result<()> {
-        // A bound packet socket sends on its interface when no address is given.
-        let n = rustix::net::send(&self.fd, frame, SendFlags::DONTWAIT)?;
-        if n != frame.len() {
-            return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));
+        let mut result = Ok(());
+        self.send_batch(&[frame], |_, r| result = r);
+        result
+    }
+
+    /// Send `frames` (as for [`Self::send`]) with as few `sendmmsg` calls as the kernel
+    /// allows, in order; `done(i, result)` is told how each went. A frame the kernel refuses
+    /// is skipped, so one bad frame costs one extra call, not the rest of the batch.
+    pub fn send_batch(&self, frames: &[&[u8]], mut done: impl FnMut(usize, io::Result<()>)) {
+        let mut next = 0;
+        while next < frames.len() {
+            let chunk = &frames[next..frames.len().min(next + BATCH)];
+            // SAFETY: plain data; all zeros is valid.
+            let mut iov: [libc::iovec; BATCH] = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
+            for (i, f) in chunk.iter().enumerate() {
+                iov[i].iov_base = f.as_ptr().cast_mut().cast();
+                iov[i].iov_len = f.len();
+                // A bound packet socket sends on its interface when no address is given.
+                msgs[i].msg_hdr.msg_iov = &raw mut iov[i];
+                msgs[i].msg_hdr.msg_iovlen = 1;
+            }
+            // SAFETY: the first `chunk.len()` messages point at live iovecs, which point at the
+            // caller's frames with their lengths; the kernel only reads them for a send.
+            let rc = unsafe {
+                libc::sendmmsg(
+                    self.fd.as_raw_fd(),
+                    msgs.as_mut_ptr(),
+                    chunk.len() as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if rc < 0 {
+                done(next, Err(io::Error::last_os_error()));
+                next += 1;
+                continue;
+            }
+            for (i, f) in chunk.iter().enumerate().take(rc as usize) {
+                let r = if msgs[i].msg_len as usize == f.len() {
+                    Ok(())
+                } else {
+                    Err(io::Error::new(io::ErrorKind::WriteZero, "short send"))
+                };
+                done(next + i, r);
+            }
+            // rc == 0 cannot happen for a non-empty batch; guard against looping anyway.
+            next += (rc as usize).max(1);
         }
-        Ok(())
     }
 
     fn setsockopt_int(&self, opt: libc::c_int, value: libc::c_int) -> io::Result<()> {
@@ -206,12 +374,16 @@ impl PacketSocket {
     }
 
     fn setsockopt<T>(&self, opt: libc::c_int, value: &T) -> io::Result<()> {
+        self.setsockopt_at(libc::SOL_PACKET, opt, value)
+    }
+
+    fn setsockopt_at<T>(&self, level: libc::c_int, opt: libc::c_int, value: &T) -> io::Result<()> {
         // SAFETY: `value` points at a live `T` of the size passed; the kernel only reads it.
         // Callers pass the type the option expects (`packet_mreq` or `int`).
         let rc = unsafe {
             libc::setsockopt(
                 self.fd.as_raw_fd(),
-                libc::SOL_PACKET,
+                level,
                 opt,
                 (value as *const T).cast(),
                 size_of::<T>() as libc::socklen_t,
@@ -262,10 +434,24 @@ fn auxdata_vlan(msg: &libc::msghdr) -> Option<(u16, u16)> {
     None
 }
 
-/// Put a VLAN tag back into the frame at `frame` (which starts at [`HEADROOM`]): the two MAC
-/// addresses move 4 bytes towards the start of `buf` and the tag goes after them.
-fn reinsert_vlan(buf: &mut [u8], frame: Range<usize>, tpid: u16, tci: u16) -> Range<usize> {
+/// Put a VLAN tag back into the frame at `frame` (which starts at [`HEADROOM`] + `hdr_len`):
+/// the two MAC addresses move 4 bytes towards the start of `buf` and the tag goes after them.
+/// A virtio-net header (`hdr_len` bytes before the frame) moves with them, its offsets grown
+/// by the tag.
+fn reinsert_vlan(
+    buf: &mut [u8],
+    frame: Range<usize>,
+    hdr_len: usize,
+    tpid: u16,
+    tci: u16,
+) -> Range<usize> {
     let start = frame.start - HEADROOM;
+    if hdr_len == VNET_HDR_LEN {
+        let mut raw = [0u8; VNET_HDR_LEN];
+        raw.copy_from_slice(&buf[frame.start - VNET_HDR_LEN..frame.start]);
+        let hdr = VnetHdr::parse(&raw).shifted(HEADROOM as u16);
+        buf[start - VNET_HDR_LEN..start].copy_from_slice(&hdr.emit());
+    }
     buf.copy_within(frame.start..frame.start + 12, start);
     buf[start + 12..start + 14].copy_from_slice(&tpid.to_be_bytes());
     buf[start + 14..start + 16].copy_from_slice(&tci.to_be_bytes());
@@ -286,10 +472,34 @@ mod tests {
         let mut buf = [0u8; 64];
         let frame: Vec<u8> = (1..=20).collect(); // dst 1..6, src 7..12, type 13-14, payload
         buf[HEADROOM..HEADROOM + 20].copy_from_slice(&frame);
-        let r = reinsert_vlan(&mut buf, HEADROOM..HEADROOM + 20, 0x8100, 0x2007);
+        let r = reinsert_vlan(&mut buf, HEADROOM..HEADROOM + 20, 0, 0x8100, 0x2007);
         assert_eq!(r, 0..24);
         assert_eq!(&buf[0..12], &frame[..12]);
         assert_eq!(&buf[12..16], &[0x81, 0x00, 0x20, 0x07]);
         assert_eq!(&buf[16..24], &frame[12..]);
+    }
+
+    #[test]
+    fn vlan_tag_goes_back_with_the_virtio_header_in_front() {
+        let mut buf = [0u8; 64];
+        let hdr = VnetHdr {
+            flags: crate::vnet::F_NEEDS_CSUM,
+            gso_type: 1,
+            hdr_len: 54,
+            gso_size: 1448,
+            csum_start: 34,
+            csum_offset: 16,
+        };
+        let frame: Vec<u8> = (1..=20).collect();
+        let at = HEADROOM + VNET_HDR_LEN;
+        buf[HEADROOM..at].copy_from_slice(&hdr.emit());
+        buf[at..at + 20].copy_from_slice(&frame);
+        let r = reinsert_vlan(&mut buf, at..at + 20, VNET_HDR_LEN, 0x8100, 7);
+        assert_eq!(r, at - 4..at + 20);
+        let got = VnetHdr::parse(buf[r.start - VNET_HDR_LEN..r.start].try_into().unwrap());
+        assert_eq!((got.csum_start, got.hdr_len, got.gso_size), (38, 58, 1448));
+        assert_eq!(&buf[r.start..r.start + 12], &frame[..12]);
+        assert_eq!(&buf[r.start + 12..r.start + 16], &[0x81, 0x00, 0, 7]);
+        assert_eq!(&buf[r.start + 16..r.end], &frame[12..]);
     }
 }

@@ -1,7 +1,8 @@
 //! Carrier and address events: an rtnetlink socket subscribed to `RTNLGRP_LINK`, so a member
-//! losing carrier reaches the bond at once instead of at the next `miimon` poll, and to the
-//! IPv4/IPv6 address groups, so the bond knows the addresses on its TAP that it must announce
-//! (gratuitous ARP, unsolicited NA) after a failover.
+//! losing carrier reaches the bond at once instead of at the next `miimon` poll (and a change of
+//! the TAP's flags or MTU reaches the members), and to the IPv4/IPv6 address groups, so the bond
+//! knows the addresses on its TAP that it must announce (gratuitous ARP, unsolicited NA) after a
+//! failover.
 
 use std::io;
 use std::net::IpAddr;
@@ -30,6 +31,8 @@ pub struct LinkUpdate {
     pub flags: u32,
     /// RFC 2863 operational state (`IFLA_OPERSTATE`), if present.
     pub operstate: Option<String>,
+    /// The MTU (`IFLA_MTU`), if present.
+    pub mtu: Option<u32>,
     /// The interface is gone (`RTM_DELLINK`) — or left this network namespace.
     pub removed: bool,
 }
@@ -227,12 +230,14 @@ fn link_update(link: &LinkMessage, removed: bool) -> LinkUpdate {
         name: None,
         flags: link.header.flags.bits(),
         operstate: None,
+        mtu: None,
         removed,
     };
     for attr in &link.attributes {
         match attr {
             LinkAttribute::IfName(n) => update.name = Some(n.clone()),
             LinkAttribute::OperState(s) => update.operstate = Some(operstate_name(*s).into()),
+            LinkAttribute::Mtu(m) => update.mtu = Some(*m),
             _ => {}
         }
     }
@@ -290,6 +295,7 @@ mod tests {
         l.header.flags = flags;
         l.attributes.push(LinkAttribute::IfName(name.into()));
         l.attributes.push(LinkAttribute::OperState(State::Up));
+        l.attributes.push(LinkAttribute::Mtu(9000));
         l
     }
 
@@ -316,6 +322,7 @@ mod tests {
         assert_eq!(updates[0].ifindex, 7);
         assert_eq!(updates[0].name.as_deref(), Some("veth0"));
         assert_eq!(updates[0].operstate.as_deref(), Some("up"));
+        assert_eq!(updates[0].mtu, Some(9000));
         assert!(updates[0].carrier());
         assert!(updates[1].removed);
         assert!(!updates[1].carrier());

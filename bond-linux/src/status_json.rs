@@ -1,7 +1,7 @@
 //! `bondctl status --json`: the facts of the `/proc/net/bonding` text, plus the adapter's own
 //! counters, as JSON for tools and tests.
 
-use bond_core::lacp::LacpStats;
+use bond_core::lacp::{LacpStats, MarkerExchange};
 use bond_core::wire::lacp::{PortInfo, PortState};
 use bond_core::{Bond, Duplex, EthernetAddress, Mode, PortId};
 use serde::Serialize;
@@ -23,6 +23,9 @@ pub struct AdapterPort {
     pub tx_errors: u64,
     /// Frames too long for the receive buffer, dropped.
     pub rx_truncated: u64,
+    /// Frames the kernel dropped because it could not describe their offload state (a GSO
+    /// type without a virtio-net equivalent, such as a tunnel's).
+    pub rx_offload_dropped: u64,
 }
 
 /// The whole status.
@@ -100,7 +103,9 @@ pub struct PortCounters {
     pub rx_dropped_inactive: u64,
     /// Frames too long for the receive buffer.
     pub rx_truncated: u64,
-    /// Frames sent (data and control).
+    /// Frames the kernel dropped for an offload state it could not describe.
+    pub rx_offload_dropped: u64,
+    /// Frames sent (data and control); a TCP super-frame counts as the segments it becomes.
     pub tx_packets: u64,
     /// Bytes sent.
     pub tx_bytes: u64,
@@ -161,6 +166,32 @@ pub struct LacpPortJson {
     pub partner: PortInfoJson,
     /// The port's counters.
     pub stats: LacpStatsJson,
+    /// The last marker sent with `bondctl marker` (null if none).
+    pub last_marker: Option<MarkerJson>,
+}
+
+/// A port's last Marker exchange (`bondctl marker`).
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct MarkerJson {
+    /// Requester_Transaction_ID.
+    pub transaction_id: u32,
+    /// It has left (false while held by the three-a-second limit).
+    pub sent: bool,
+    /// The partner's matching Marker Response arrived.
+    pub answered: bool,
+    /// Microseconds from sending to the response, once answered.
+    pub round_trip_us: Option<u64>,
+}
+
+impl From<MarkerExchange> for MarkerJson {
+    fn from(x: MarkerExchange) -> Self {
+        Self {
+            transaction_id: x.transaction_id,
+            sent: x.sent_at.is_some(),
+            answered: x.answered_at.is_some(),
+            round_trip_us: x.round_trip().map(|d| d.total_micros()),
+        }
+    }
 }
 
 /// Actor or partner information.
@@ -287,6 +318,7 @@ pub fn bond_status<const N: usize>(
                     rx_delivered: p.stats.rx_delivered,
                     rx_dropped_inactive: p.stats.rx_dropped_inactive,
                     rx_truncated: a.rx_truncated,
+                    rx_offload_dropped: a.rx_offload_dropped,
                     tx_packets: a.tx_packets,
                     tx_bytes: a.tx_bytes,
                     tx_errors: a.tx_errors,
@@ -306,6 +338,7 @@ pub fn bond_status<const N: usize>(
                         actor: l.actor.into(),
                         partner: l.partner.into(),
                         stats: l.stats.into(),
+                        last_marker: l.last_marker.map(MarkerJson::from),
                     })
                 } else {
                     None
@@ -383,5 +416,42 @@ mod tests {
         assert!(port["distributing"].is_boolean());
         assert!(port["mux_state"].is_string());
         assert!(v["lacp"]["stats"]["lacpdu_tx"].is_u64());
+        assert!(port["last_marker"].is_null());
+    }
+
+    #[test]
+    fn last_marker_shows_answered_and_round_trip() {
+        let config = Config::parse("mode=802.3ad lacp_rate=fast").unwrap();
+        let mut bond = Bond::<4>::new(Instant::ZERO, config, None, 0).unwrap();
+        let mac = "02:00:00:00:00:01".parse().unwrap();
+        let cfg = PortConfig::new("eth0", mac, LinkSample::up_full(10000)).unwrap();
+        let id = bond.add_port(Instant::ZERO, &cfg).unwrap();
+        let status = |bond: &Bond<4>| {
+            let v = serde_json::to_value(bond_status(bond, "bond0", |_| AdapterPort::default()))
+                .unwrap();
+            v["ports"][0]["lacp"]["last_marker"].clone()
+        };
+        let tid = bond.send_marker(Instant::ZERO, id).unwrap();
+        let queued = serde_json::json!({
+            "transaction_id": tid, "sent": false, "answered": false, "round_trip_us": null
+        });
+        assert_eq!(status(&bond), queued);
+        let mut buf = [0u8; bond_core::bond::MIN_TRANSMIT_BUF];
+        let mut request = None;
+        let sent_at = Instant::from_micros(1_000);
+        while let Some(t) = bond.poll_transmit(sent_at, &mut buf) {
+            if buf[14] == 2 {
+                request = Some(buf[..t.len].to_vec());
+            }
+        }
+        // The partner's answer: the request with TLV type 2, from the partner's MAC.
+        let mut answer = request.expect("a marker request");
+        answer[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 9]);
+        answer[16] = 2;
+        bond.handle_rx(Instant::from_micros(1_250), id, &answer);
+        let answered = serde_json::json!({
+            "transaction_id": tid, "sent": true, "answered": true, "round_trip_us": 250
+        });
+        assert_eq!(status(&bond), answered);
     }
 }

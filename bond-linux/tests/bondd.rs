@@ -186,6 +186,43 @@ fn lacp_between_two_bondds_reaches_distributing() {
     );
 }
 
+/// `bondctl remove` of an 802.3ad port sends a goodbye LACPDU, as Linux does on release, even
+/// when the three-a-second limit holds it back: the partner lets go of the link at once
+/// instead of after its 3 s timeout.
+#[test]
+fn lacp_port_removed_at_run_time_says_goodbye_even_when_held_back() {
+    let Some(mut lab) = Lab::new("lacp_port_removed_at_run_time_says_goodbye_even_when_held_back")
+    else {
+        return;
+    };
+    bonded_pair(&mut lab, "mode=802.3ad miimon=100 lacp_rate=fast", 9, &[]);
+    let distributing = |s: &serde_json::Value, p: &str| port(s, p)["lacp"]["distributing"] == true;
+    lab.wait_status(0, Duration::from_secs(10), "A distributing", |s| {
+        distributing(s, "a0") && distributing(s, "a1")
+    });
+    lab.wait_status(1, Duration::from_secs(10), "Z distributing", |s| {
+        distributing(s, "z0") && distributing(s, "z1")
+    });
+    // Three changes of a1's actor information, three LACPDUs: the goodbye that follows at once
+    // is the fourth in a second, so the core holds it back.
+    for prio in ["100", "200", "300"] {
+        let out = lab.bondctl(0, &["actor_port_prio", "a1", prio]);
+        assert!(out.status.success(), "{out:?}");
+    }
+    let removed = Instant::now();
+    let out = lab.bondctl(0, &["remove", "a1"]);
+    assert!(out.status.success(), "{out:?}");
+    let s = lab.wait_status(1, Duration::from_secs(4), "z1 out of the LAG", |s| {
+        !distributing(s, "z1")
+    });
+    let took = removed.elapsed();
+    assert!(
+        took < Duration::from_millis(2500),
+        "Z let go of z1 only after {took:?} (its timeout, not a goodbye): {s:#}"
+    );
+    assert!(distributing(&s, "z0"), "{s:#}");
+}
+
 /// LACPDUs in a classic pcap file: (sent by `our_mac`, received from others).
 fn count_lacpdus(bytes: &[u8], our_mac: &serde_json::Value) -> (usize, usize) {
     assert!(
@@ -462,8 +499,14 @@ fn ipv4_addresses(lab: &Lab, ns: &str, dev: &str) -> Vec<String> {
 }
 
 /// A bondd started from an ifcfg file on A against a bondd started with `peer_options` on Z:
-/// the file's name, options, ports and address are in effect, and ping crosses.
-fn ifcfg_bond_pings(test: &str, files: &[(&str, &str)], peer_options: &str, addrs: [&str; 2]) {
+/// the file's name, options, ports, address and MTU are in effect, and ping crosses.
+fn ifcfg_bond_pings(
+    test: &str,
+    files: &[(&str, &str)],
+    peer_options: &str,
+    addrs: [&str; 2],
+    mtu: u64,
+) {
     let Some(mut lab) = Lab::new(test) else {
         return;
     };
@@ -488,6 +531,9 @@ fn ifcfg_bond_pings(test: &str, files: &[(&str, &str)], peer_options: &str, addr
         .map(|p| &p["name"])
         .collect();
     assert_eq!(ports, ["a0", "a1"]);
+    for dev in ["bond0", "a0", "a1"] {
+        assert_eq!(lab.mtu(&a, dev), mtu, "MTU of {dev}");
+    }
     let log = std::fs::read_to_string(&lab.daemons[i].log).unwrap();
     assert!(
         log.contains(&format!("address {} added", addrs[0])),
@@ -520,6 +566,7 @@ fn ifcfg_initscripts_bond() {
         ],
         "mode=active-backup miimon=100",
         ["10.213.5.1/24", "10.213.5.2/24"],
+        1500,
     );
 }
 
@@ -531,10 +578,11 @@ fn ifcfg_sysconfig_bond() {
             "ifcfg-bond0",
             "STARTMODE='auto'\nBOOTPROTO='static'\nIPADDR='10.0.2.10/24'\n\
              BONDING_MASTER='yes'\nBONDING_MODULE_OPTS='mode=balance-rr miimon=100'\n\
-             BONDING_SLAVE0='a0'\nBONDING_SLAVE1='a1'\n",
+             BONDING_SLAVE0='a0'\nBONDING_SLAVE1='a1'\nMTU='1400'\n",
         )],
         "mode=balance-rr miimon=100",
         ["10.0.2.10/24", "10.0.2.11/24"],
+        1400,
     );
 }
 

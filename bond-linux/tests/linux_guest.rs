@@ -4,7 +4,8 @@
 //!
 //! One guest boot per test (TCG boots in ~8 s), several checks in it: negotiation to
 //! collecting+distributing on both sides, ping, a guest-side and a bondd-side link cut and their
-//! recovery, a Marker answered by Linux, and each side as the passive one.
+//! recovery, a Marker sent by bondd (`bondctl marker`) answered by Linux, and each side as the
+//! passive one.
 
 mod linux_guest_support;
 mod support;
@@ -13,8 +14,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bond_linux::netdev::NetDev;
-use bond_linux::packet::{PacketSocket, Received};
 use linux_guest_support::{Bonding, Guest, IN_USE, TAPS};
 use support::Lab;
 
@@ -138,7 +137,11 @@ fn lacp_with_linux_guest_negotiates_fails_over_and_answers_markers() {
     assert_eq!(b.slave("eth0").partner_system, bond_mac, "{}", b.text);
     rig.assert_ping("both ports");
 
-    marker_is_answered(&rig, &bond_mac);
+    let rtt = marker_is_answered(&rig, &bond_mac);
+    let _ = writeln!(
+        std::io::stderr(),
+        "{test}: bondd's marker on qtap0 answered by the guest in {rtt} µs"
+    );
 
     // Guest-side cut of eth0/qtap0: bondd's qtap0 times out (3 s, fast) and stops
     // distributing; traffic goes on over qtap1.
@@ -171,6 +174,12 @@ fn lacp_with_linux_guest_negotiates_fails_over_and_answers_markers() {
         .wait_status(0, Duration::from_secs(5), "qtap1 down", |s| {
             port(s, "qtap1")["link"] == "down" && in_use(port(s, "qtap0"))
         });
+    let out = rig.lab.bondctl(0, &["marker", "qtap1"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "bondctl: could not send a marker: the port's link is down\n"
+    );
     rig.guest
         .wait_bonding(Duration::from_secs(15), "eth1 out of use", |b| {
             b.ports_in_aggregator == Some(1)
@@ -186,73 +195,79 @@ fn lacp_with_linux_guest_negotiates_fails_over_and_answers_markers() {
     assert_eq!(port(&s, "qtap1")["link_failure_count"], 1, "{s:#}");
 }
 
-/// Send a Marker Information PDU out of qtap0 (as if from bondd's port); Linux answers with a
-/// Marker Response carrying the same requester fields, which bondd receives and records.
-fn marker_is_answered(rig: &Rig, bond_mac: &str) {
-    const TRANSACTION: u32 = 0x5eed_1234;
-    let mac: Vec<u8> = bond_mac
-        .split(':')
-        .map(|h| u8::from_str_radix(h, 16).unwrap())
-        .collect();
-    let mut frame = vec![0x01, 0x80, 0xc2, 0x00, 0x00, 0x02];
-    frame.extend(&mac);
-    frame.extend([0x88, 0x09, 0x02, 0x01]); // Slow Protocols, Marker, version 1
-    frame.extend([0x01, 0x10]); // Marker Information, length 16
-    frame.extend(1u16.to_be_bytes()); // requester port
-    frame.extend(&mac); // requester system
-    frame.extend(TRANSACTION.to_be_bytes());
-    frame.extend([0, 0]); // pad
-    frame.extend([0, 0]); // terminator
-    frame.extend([0u8; 90]);
-    assert_eq!(frame.len(), 124);
-
-    let response = support::in_netns(&rig.ns, || {
-        let nd = NetDev::new().unwrap();
-        let sock = PacketSocket::open(nd.ifindex("qtap0").unwrap()).unwrap();
-        sock.send(&frame).unwrap();
-        let mut buf = vec![0u8; 2048];
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            match sock.recv(&mut buf).unwrap() {
-                Some(Received::Frame(r)) => {
-                    let f = &buf[r];
-                    if f.len() >= 30 && f[12..16] == [0x88, 0x09, 0x02, 0x01] && f[16] == 0x02 {
-                        return Some(f.to_vec());
-                    }
-                }
-                Some(_) => {}
-                None => std::thread::sleep(Duration::from_millis(5)),
-            }
-        }
-        None
-    });
-    let response = response.expect("no Marker Response from the guest within 5 s");
-    assert_eq!(&response[..6], &frame[..6], "to the Slow Protocols address");
-    assert_eq!(
-        &response[6..12],
-        &[0x52, 0x54, 0, 0x12, 0x34, 0x01],
-        "from eth0"
-    );
-    assert_eq!(response[17], 0x10, "TLV length");
-    assert_eq!(
-        &response[18..30],
-        &frame[18..30],
-        "requester port, system and transaction echoed"
-    );
-    // bondd counts it and --pcap records it.
-    let s = rig
-        .lab
-        .wait_status(0, Duration::from_secs(3), "marker_resp_rx", |s| {
-            port(s, "qtap0")["lacp"]["stats"]["marker_resp_rx"] == 1
-        });
-    assert_eq!(s["lacp"]["stats"]["marker_resp_rx"], 1, "{s:#}");
-    let bytes = std::fs::read(&rig.pcap).unwrap();
+/// bondd sends a Marker Information PDU on qtap0 (`bondctl marker qtap0`); Linux's Marker
+/// Responder answers with the same requester fields, which bondd matches to its request
+/// (`last_marker` answered in `status --json`), and `--pcap` holds both. Returns the round
+/// trip in µs.
+fn marker_is_answered(rig: &Rig, bond_mac: &str) -> u64 {
+    let before = rig.lab.status_json(0);
+    let stats_before = port(&before, "qtap0")["lacp"]["stats"].clone();
+    let out = rig.lab.bondctl(0, &["marker", "qtap0"]);
     assert!(
-        pcap_frames(&bytes).iter().any(|f| f.len() >= 30
-            && f[12..17] == [0x88, 0x09, 0x02, 0x01, 0x02]
-            && f[18..30] == frame[18..30]),
-        "the Marker Response is not in bondd's pcap"
+        out.status.success(),
+        "bondctl marker qtap0: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let id: u32 = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .expect("bondctl marker prints the transaction ID");
+    let s = rig.lab.wait_status(
+        0,
+        Duration::from_secs(5),
+        "the guest's marker response",
+        |s| {
+            let m = &port(s, "qtap0")["lacp"]["last_marker"];
+            m["transaction_id"] == id && m["answered"] == true
+        },
+    );
+    let qtap0 = port(&s, "qtap0");
+    let rtt = qtap0["lacp"]["last_marker"]["round_trip_us"]
+        .as_u64()
+        .expect("a round-trip time");
+    let stats = &qtap0["lacp"]["stats"];
+    for (counter, more) in [("marker_tx", 1), ("marker_resp_rx", 1), ("marker_rx", 0)] {
+        assert_eq!(
+            stats[counter].as_u64().unwrap(),
+            stats_before[counter].as_u64().unwrap() + more,
+            "{counter}: {s:#}"
+        );
+    }
+
+    // On the wire (bondd's pcap): the request from qtap0 with Requester_Port = qtap0's actor
+    // port, Requester_System = the bond's actor system and the transaction ID, then the
+    // guest's response from its eth0 echoing the three.
+    let mac = |text: &str| -> Vec<u8> {
+        text.split(':')
+            .map(|h| u8::from_str_radix(h, 16).unwrap())
+            .collect()
+    };
+    assert_eq!(qtap0["lacp"]["actor"]["system"], bond_mac, "{s:#}");
+    let mut echo = Vec::new();
+    echo.extend((qtap0["lacp"]["actor"]["port"].as_u64().unwrap() as u16).to_be_bytes());
+    echo.extend(mac(bond_mac));
+    echo.extend(id.to_be_bytes());
+    let is_marker = |f: &[u8], tlv: u8| {
+        f.len() >= 30
+            && f[..6] == [0x01, 0x80, 0xc2, 0x00, 0x00, 0x02]
+            && f[12..18] == [0x88, 0x09, 0x02, 0x01, tlv, 0x10]
+            && f[18..30] == echo[..]
+    };
+    let bytes = std::fs::read(&rig.pcap).unwrap();
+    let frames = pcap_frames(&bytes);
+    let request = frames
+        .iter()
+        .position(|f| {
+            is_marker(f, 0x01) && f[6..12] == mac(qtap0["perm_hwaddr"].as_str().unwrap())[..]
+        })
+        .expect("bondd's Marker Information PDU is not in its pcap");
+    let response = frames
+        .iter()
+        .position(|f| is_marker(f, 0x02) && f[6..12] == [0x52, 0x54, 0, 0x12, 0x34, 0x01])
+        .expect("the guest's Marker Response (from eth0) is not in bondd's pcap");
+    assert!(request < response);
+    rtt
 }
 
 /// The frames of a classic pcap file.

@@ -6,7 +6,11 @@
 #   (b) bondd-xor   A:bondd{a0,a1} <== 2 veth ==> Z:bondd{z0,z1}   balance-xor layer3+4
 #   (c) bondd-lacp  same, 802.3ad lacp_rate=fast layer3+4
 #   (d) bondd-ovs   A:bondd 802.3ad <== 2 veth ==> Z:OVS br0 bond balance-tcp lacp=active
+#                   (a0/a1 with `ethtool -K tx off`: OVS's userspace datapath takes no TCP
+#                   super-frames or partial checksums from a veth, whoever sends them)
 #   (e) ovs-ovs     A:OVS bond <== 2 veth ==> Z:OVS bond (both balance-tcp, LACP): the OVS baseline
+#   (f) bondd-xor-nooff  as (b) with `bondd --no-offload` (plain frames: the host segments and
+#                   checksums each one; still batched): what the virtio-net headers buy
 #
 # Usage: scripts/bench/bondd-throughput.sh [--strace]
 #   DURATION=10 (s per iperf3 run), STREAMS="1 4", SCENARIOS="direct bondd-xor bondd-lacp bondd-ovs ovs-ovs"
@@ -17,13 +21,14 @@ source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-10}
 STREAMS=${STREAMS:-"1 4"}
-SCENARIOS=${SCENARIOS:-"direct bondd-xor bondd-lacp bondd-ovs ovs-ovs"}
+SCENARIOS=${SCENARIOS:-"direct bondd-xor bondd-lacp bondd-ovs ovs-ovs bondd-xor-nooff"}
 DO_STRACE=0; [ "${1:-}" = --strace ] && DO_STRACE=1
 XOR="mode=balance-xor xmit_hash_policy=layer3+4 miimon=100"
 LACP="mode=802.3ad lacp_rate=fast xmit_hash_policy=layer3+4 miimon=100"
 
 require_root
 ensure_tool iperf3
+ensure_tool ethtool
 ensure_tool python3
 build_bondd
 
@@ -48,15 +53,17 @@ setup() { # scenario -> sets NA NZ, WATCH (pids "name:pid ...")
     direct)
         veth "$NA" d0 "$NZ" d1
         ip -n "$NA" addr add "$A_ADDR/24" dev d0; ip -n "$NZ" addr add "$Z_ADDR/24" dev d1 ;;
-    bondd-xor|bondd-lacp)
-        local o=$XOR; [ "$1" = bondd-lacp ] && o=$LACP
+    bondd-xor|bondd-lacp|bondd-xor-nooff)
+        local o=$XOR extra=(); [ "$1" = bondd-lacp ] && o=$LACP
+        [ "$1" = bondd-xor-nooff ] && extra=(--no-offload)
         two_veths a z
-        start_bondd "$NA" bond0 "$o" -- a0 a1; WATCH="bondd-A:$BONDD_PID"
-        start_bondd "$NZ" bond0 "$o" -- z0 z1; WATCH="$WATCH bondd-Z:$BONDD_PID"
+        start_bondd "$NA" bond0 "$o" "${extra[@]}" -- a0 a1; WATCH="bondd-A:$BONDD_PID"
+        start_bondd "$NZ" bond0 "$o" "${extra[@]}" -- z0 z1; WATCH="$WATCH bondd-Z:$BONDD_PID"
         ip -n "$NA" addr add "$A_ADDR/24" dev bond0; ip -n "$NZ" addr add "$Z_ADDR/24" dev bond0 ;;
     bondd-ovs)
         two_veths a sw
         ovs_bond_side "$NZ" z sw "$Z_ADDR"; WATCH="ovs-vswitchd-Z:$OVS_PID"
+        nsx "$NA" ethtool -K a0 tx off >/dev/null; nsx "$NA" ethtool -K a1 tx off >/dev/null
         start_bondd "$NA" bond0 "$LACP" -- a0 a1; WATCH="bondd-A:$BONDD_PID $WATCH"
         ip -n "$NA" addr add "$A_ADDR/24" dev bond0 ;;
     ovs-ovs)

@@ -3,7 +3,7 @@
 //! ```text
 //! bondctl [--name NAME] [--control SOCKET] status [--json] | set OPTION VALUE
 //!         | add PORT | remove PORT | active PORT
-//!         | prio PORT N | queue_id PORT N | actor_port_prio PORT N
+//!         | prio PORT N | queue_id PORT N | actor_port_prio PORT N | marker PORT
 //! ```
 
 use std::path::PathBuf;
@@ -82,6 +82,12 @@ enum Command {
         /// The priority (1 to 65535).
         prio: u16,
     },
+    /// Send one 802.3ad Marker PDU on PORT and print its transaction ID; whether the partner
+    /// answered, and how fast, shows in `status --json` (`lacp.last_marker` of the port).
+    Marker {
+        /// Interface name.
+        port: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -98,6 +104,7 @@ fn main() -> ExitCode {
         Command::Prio { port, prio } => Request::Prio { port, prio },
         Command::QueueId { port, queue_id } => Request::QueueId { port, queue_id },
         Command::ActorPortPrio { port, prio } => Request::ActorPortPrio { port, prio },
+        Command::Marker { port } => Request::Marker { port },
     };
     let response = match control::request(&path, &request) {
         Ok(r) => r,
@@ -112,6 +119,9 @@ fn main() -> ExitCode {
             response.error.as_deref().unwrap_or("request refused")
         );
         return ExitCode::FAILURE;
+    }
+    if let Some(id) = response.transaction_id {
+        println!("{id}");
     }
     if let Some(text) = &response.text {
         print!("{text}");

@@ -47,6 +47,12 @@ struct Args {
     /// Directory of the per-port locks that keep two daemons off one port.
     #[arg(long, default_value = lock::DEFAULT_LOCK_DIR, hide = true)]
     lock_dir: PathBuf,
+    /// No offloads: the host segments and checksums every frame before bondd sees it, and
+    /// ports get plain frames. Slower; for a peer that cannot take the TCP super-frames and
+    /// partial checksums a port's device would otherwise pass on (such as Open vSwitch's
+    /// userspace datapath on a veth whose transmit offloads are on).
+    #[arg(long)]
+    no_offload: bool,
     /// Ignore rtnetlink events and follow carrier by miimon polling only (for tests).
     #[arg(long, hide = true)]
     no_link_events: bool,
@@ -71,6 +77,7 @@ struct Bond {
     config: Config,
     ports: Vec<String>,
     addresses: Vec<(IpAddr, u8)>,
+    mtu: Option<u32>,
 }
 
 /// Read the bond's definition from the command line, printing warnings; `None` after printing
@@ -100,6 +107,7 @@ fn bond_definition(args: &Args) -> Option<Bond> {
             config: file.options,
             ports: file.ports,
             addresses: file.addresses,
+            mtu: file.mtu,
         });
     }
     let name = args.name.clone().unwrap_or_else(|| DEFAULT_NAME.into());
@@ -114,6 +122,7 @@ fn bond_definition(args: &Args) -> Option<Bond> {
                 config,
                 ports: args.ports.clone(),
                 addresses: Vec::new(),
+                mtu: None,
             })
         }
         Err(e) => {
@@ -139,6 +148,7 @@ fn main() -> ExitCode {
         pcap: args.pcap,
         lock_dir: args.lock_dir,
         link_events: !args.no_link_events,
+        offload: !args.no_offload,
     };
     let mut daemon = match Daemon::start(&cfg) {
         Ok(d) => d,
@@ -147,7 +157,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(e) = daemon.add_addresses(&bond.addresses) {
+    let configured = match bond.mtu {
+        Some(mtu) => daemon.set_mtu(mtu),
+        None => Ok(()),
+    }
+    .and_then(|()| daemon.add_addresses(&bond.addresses));
+    if let Err(e) = configured {
         eprintln!("bondd: error: {e}");
         daemon.shutdown();
         return ExitCode::FAILURE;

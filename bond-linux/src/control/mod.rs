@@ -11,6 +11,7 @@
 //! → {"cmd":"prio","port":"veth1","prio":10}   ← {"ok":true}
 //! → {"cmd":"queue_id","port":"veth1","queue_id":2}          ← {"ok":true}
 //! → {"cmd":"actor_port_prio","port":"veth1","prio":100}     ← {"ok":true}
+//! → {"cmd":"marker","port":"veth1"}           ← {"ok":true,"transaction_id":1}
 //! ```
 //! A request that does not parse gets `{"ok":false,"error":...}` and changes nothing.
 
@@ -85,6 +86,11 @@ pub enum Request {
         /// The priority, 1 to 65535.
         prio: u16,
     },
+    /// Send one 802.3ad Marker Information PDU on a port (the answer shows in `status`).
+    Marker {
+        /// Interface name.
+        port: String,
+    },
 }
 
 /// A response from `bondd`.
@@ -101,6 +107,9 @@ pub struct Response {
     /// Why the request was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The Requester_Transaction_ID of the marker sent (`marker`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<u32>,
 }
 
 impl Response {
@@ -111,6 +120,7 @@ impl Response {
             text: None,
             status: None,
             error: None,
+            transaction_id: None,
         }
     }
 
@@ -126,6 +136,14 @@ impl Response {
     pub fn status(status: serde_json::Value) -> Self {
         Self {
             status: Some(status),
+            ..Self::ok()
+        }
+    }
+
+    /// A marker was queued with this transaction ID.
+    pub fn marker(transaction_id: u32) -> Self {
+        Self {
+            transaction_id: Some(transaction_id),
             ..Self::ok()
         }
     }
@@ -201,6 +219,12 @@ mod tests {
                 },
                 r#"{"cmd":"actor_port_prio","port":"eth1","prio":100}"#,
             ),
+            (
+                Request::Marker {
+                    port: "eth1".into(),
+                },
+                r#"{"cmd":"marker","port":"eth1"}"#,
+            ),
         ];
         for (req, text) in cases {
             assert_eq!(serde_json::to_string(&req).unwrap(), text);
@@ -221,6 +245,7 @@ mod tests {
             br#"{"cmd":"add","port":"eth0","extra":1}"#,
             br#"{"cmd":"queue_id","port":"eth0","queue_id":65536}"#,
             br#"{"cmd":"prio","port":"eth0","prio":"high"}"#,
+            br#"{"cmd":"marker"}"#,
             b"\xff\xfe",
             b"",
         ] {
@@ -235,5 +260,7 @@ mod tests {
         assert_eq!(*line.last().unwrap(), b'\n');
         let back: Response = serde_json::from_slice(&line).unwrap();
         assert_eq!(back.text.as_deref(), Some("a\nb\n"));
+        let line = encode_line(&Response::marker(7));
+        assert_eq!(line, b"{\"ok\":true,\"transaction_id\":7}\n");
     }
 }

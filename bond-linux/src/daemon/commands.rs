@@ -98,6 +98,13 @@ impl Daemon {
                 },
                 None => Response::error(format!("{port} is not a port of {}", self.name)),
             },
+            Request::Marker { port } => match self.bond.port_by_name(port) {
+                Some(id) => match self.bond.send_marker(now, id) {
+                    Ok(transaction_id) => Response::marker(transaction_id),
+                    Err(e) => Response::error(e.to_string()),
+                },
+                None => Response::error(format!("{port} is not a port of {}", self.name)),
+            },
         }
     }
 }

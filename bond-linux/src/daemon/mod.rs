@@ -4,38 +4,46 @@
 //! parsed and the bond built, every port is locked, the control socket is bound, and only then
 //! are the TAP created and the ports opened. Whatever happens afterwards — a signal, an error,
 //! a panic — [`Daemon`]'s `Drop` sends the goodbye LACPDUs, restores every port's MAC (and
-//! admin state), and removes the TAP (by closing it) and the control socket.
+//! MTU, admin state and isolation settings), and removes the TAP (by closing it) and the
+//! control socket. What cannot run after SIGKILL is covered by the ports' state files: the next
+//! bondd to take a port restores it from its file (see `ports`).
 
 mod commands;
 mod event_loop;
 mod ports;
+mod tx_batch;
 
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
 use bond_core::bond::MIN_TRANSMIT_BUF;
-use bond_core::{Bond, Config, EthernetAddress, Instant};
+use bond_core::{Bond, Config, Duration, EthernetAddress, Instant};
 
 use crate::control::ControlServer;
 use crate::error::{Context, Error, Result};
 use crate::lock::PortLock;
 use crate::netdev::NetDev;
+use crate::packet::RxBatch;
 use crate::pcap::PcapWriter;
 use crate::rtnl::NetlinkMonitor;
 use crate::tap::Tap;
+use crate::vnet::VNET_HDR_LEN;
+use tx_batch::TxBatch;
 
 pub use ports::PortIo;
 
 /// Most ports one bondd drives.
 pub const MAX_PORTS: usize = 16;
 
-/// Largest frame read from a port or the TAP. Ports may hand us GRO-merged frames bigger than
-/// the MTU; those are dropped and counted rather than cut.
-pub const FRAME_BUF: usize = 65536;
+/// Largest frame read from a port or the TAP: a 64 KiB TCP super-frame (GSO, or GRO-merged on
+/// a port) with its Ethernet and VLAN headers. Anything longer is dropped and counted rather
+/// than cut.
+pub const FRAME_BUF: usize = 65536 + 64;
 
-/// How long shutdown waits for goodbye LACPDUs held back by the three-a-second limit.
-const GOODBYE_WAIT: StdDuration = StdDuration::from_millis(1500);
+/// How long a goodbye LACPDU held back by the three-a-second limit is waited for: at shutdown,
+/// and for a port removed at run time.
+const GOODBYE_WAIT: Duration = Duration::from_millis(1500);
 
 /// Log a line on stderr, prefixed with the daemon's name.
 macro_rules! say {
@@ -63,6 +71,10 @@ pub struct DaemonConfig {
     /// Listen to rtnetlink (carrier, TAP state and addresses). Off, carrier is followed by
     /// `miimon` polling alone (tests use this to exercise the fallback).
     pub link_events: bool,
+    /// Offloads: the TAP takes TCP super-frames and partial checksums, and frames cross bondd
+    /// behind virtio-net headers. Off, the host segments and checksums every frame before bondd
+    /// sees it (slower; for peers that cannot take what the ports' devices would pass on).
+    pub offload: bool,
 }
 
 /// Why the event loop stopped.
@@ -83,16 +95,24 @@ pub struct Daemon {
     pub(crate) tap_ifindex: u32,
     /// The TAP is promiscuous (so the ports are too, as Linux bonding propagates it).
     pub(crate) tap_promisc: bool,
+    /// The TAP's MTU, which every port is set to (as Linux bonding sets its members').
+    pub(crate) tap_mtu: u32,
     /// Indexed by `PortId::index()`.
     pub(crate) ports: Vec<Option<PortIo>>,
+    /// Ports removed at run time whose goodbye LACPDU may still be held back.
+    pub(crate) leaving: Vec<ports::Leaving>,
     pub(crate) control: ControlServer,
     pub(crate) links: Option<NetlinkMonitor>,
     pub(crate) pcap: Option<PcapWriter<std::io::BufWriter<std::fs::File>>>,
     pub(crate) signals: UnixStream,
     pub(crate) lock_dir: PathBuf,
     pub(crate) next_miimon: Option<Instant>,
-    pub(crate) rx_buf: Vec<u8>,
-    pub(crate) ctl_buf: [u8; MIN_TRANSMIT_BUF],
+    /// Receive slots for the ports.
+    pub(crate) rx: RxBatch,
+    /// Frames read from the TAP in one turn.
+    pub(crate) tx: TxBatch,
+    /// A control frame, behind room for its virtio-net header (left all zeros).
+    pub(crate) ctl_buf: [u8; VNET_HDR_LEN + MIN_TRANSMIT_BUF],
     shut_down: bool,
 }
 
@@ -158,10 +178,14 @@ impl Daemon {
                 None
             }
         };
-        let tap = Tap::create(&cfg.name).context(|| format!("create TAP {}", cfg.name))?;
+        let tap =
+            Tap::create(&cfg.name, cfg.offload).context(|| format!("create TAP {}", cfg.name))?;
         let tap_ifindex = netdev
             .ifindex(tap.name())
             .context(|| format!("TAP {}", cfg.name))?;
+        let tap_mtu = netdev
+            .mtu(tap.name())
+            .context(|| format!("MTU of {}", cfg.name))?;
         let mut daemon = Self {
             name: tap.name().to_string(),
             bond,
@@ -170,15 +194,18 @@ impl Daemon {
             tap: Some(tap),
             tap_ifindex,
             tap_promisc: false,
+            tap_mtu,
             ports: (0..MAX_PORTS).map(|_| None).collect(),
+            leaving: Vec::new(),
             control,
             links,
             pcap,
             signals,
             lock_dir: cfg.lock_dir.clone(),
             next_miimon: None,
-            rx_buf: vec![0; FRAME_BUF],
-            ctl_buf: [0; MIN_TRANSMIT_BUF],
+            rx: RxBatch::new(FRAME_BUF),
+            tx: TxBatch::new(FRAME_BUF, MAX_PORTS),
+            ctl_buf: [0; VNET_HDR_LEN + MIN_TRANSMIT_BUF],
             shut_down: false,
         };
         // From here on, Drop undoes whatever was done.
@@ -228,6 +255,22 @@ impl Daemon {
                 );
             }
             say!("{}: address {ip}/{prefix} added", self.name);
+        }
+        Ok(())
+    }
+
+    /// Set the bond's MTU, as `ip link set NAME mtu MTU` would (bondd `--ifcfg` with `MTU=`):
+    /// every port takes it, or nothing changes and the port that refused is named.
+    pub fn set_mtu(&mut self, mtu: u32) -> Result<()> {
+        self.netdev
+            .set_mtu(&self.name, mtu)
+            .context(|| format!("set {} MTU to {mtu}", self.name))?;
+        self.follow_tap_mtu(Some(mtu));
+        if self.tap_mtu != mtu {
+            return Err(Error::refused(format!(
+                "MTU {mtu}: a port of {} refuses it",
+                self.name
+            )));
         }
         Ok(())
     }
@@ -283,7 +326,7 @@ impl Daemon {
             let Some(next) = self.bond.poll_timeout() else {
                 break;
             };
-            if start.elapsed() >= GOODBYE_WAIT {
+            if start.elapsed().as_micros() >= u128::from(GOODBYE_WAIT.total_micros()) {
                 break;
             }
             let wait = next.saturating_duration_since(self.now()).total_micros();

@@ -398,3 +398,77 @@ pub(crate) fn run_ok(prog: &str, args: &[&str]) -> Output {
     );
     out
 }
+
+impl Lab {
+    /// SIGKILL daemon `i` (no signal handler, no `Drop`: nothing is restored) and reap it.
+    pub(crate) fn kill(&mut self, i: usize) -> ExitStatus {
+        let mut child = self.daemons[i].child.take().expect("daemon still running");
+        let _ = child.kill();
+        child.wait().unwrap()
+    }
+
+    /// What daemon `i` has logged so far.
+    pub(crate) fn log(&self, i: usize) -> String {
+        fs::read_to_string(&self.daemons[i].log).unwrap_or_default()
+    }
+
+    /// `ip -j link show dev DEV` in `ns`: the link's JSON object.
+    pub(crate) fn link_json(&self, ns: &str, dev: &str) -> serde_json::Value {
+        let out = self.ip(ns, &["-j", "link", "show", "dev", dev]);
+        assert!(
+            out.status.success(),
+            "{dev} in {ns}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v[0].clone()
+    }
+
+    /// The MTU of `dev` in `ns`.
+    pub(crate) fn mtu(&self, ns: &str, dev: &str) -> u64 {
+        self.link_json(ns, dev)["mtu"].as_u64().unwrap()
+    }
+
+    /// The `IFF_*` flags of `dev` in `ns`, as `ip` names them (`UP`, `NOARP`, ...).
+    pub(crate) fn link_flags(&self, ns: &str, dev: &str) -> Vec<String> {
+        self.link_json(ns, dev)["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Read `/proc/sys/KEY` (e.g. `net/ipv4/conf/a0/rp_filter`) in `ns`.
+    pub(crate) fn sysctl(&self, ns: &str, key: &str) -> String {
+        let out = self.exec(ns, &["cat", &format!("/proc/sys/{key}")]);
+        assert!(
+            out.status.success(),
+            "{key} in {ns}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Write `value` to `/proc/sys/KEY` in `ns`.
+    pub(crate) fn set_sysctl(&self, ns: &str, key: &str, value: &str) {
+        let out = self.exec(
+            ns,
+            &["sh", "-c", &format!("echo {value} > /proc/sys/{key}")],
+        );
+        assert!(
+            out.status.success(),
+            "{key}={value} in {ns}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Poll `cond` every 20 ms until it holds; panic with `what` after `timeout`.
+pub(crate) fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
