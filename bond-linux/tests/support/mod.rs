@@ -407,6 +407,17 @@ impl Lab {
         child.wait().unwrap()
     }
 
+    /// The process id of daemon `i` (`ip netns exec` execs bondd, so it is bondd's).
+    pub(crate) fn pid(&self, i: usize) -> u32 {
+        self.daemons[i].child.as_ref().expect("daemon running").id()
+    }
+
+    /// Whether daemon `i` is still running.
+    pub(crate) fn alive(&mut self, i: usize) -> bool {
+        let child = self.daemons[i].child.as_mut().expect("daemon not reaped");
+        child.try_wait().unwrap().is_none()
+    }
+
     /// What daemon `i` has logged so far.
     pub(crate) fn log(&self, i: usize) -> String {
         fs::read_to_string(&self.daemons[i].log).unwrap_or_default()
