@@ -134,7 +134,7 @@ fn garbage_and_oversized_frames_on_the_wire_are_survived_and_counted() {
         support::run_ok("ip", &["-n", ns, "link", "set", dev, "mtu", "65535"]);
     }
     const PER_PORT: usize = 3000;
-    let mut rng = Rng(0x5eed_0fba_d1de_a5u64);
+    let mut rng = Rng(0x005e_ed0f_bad1_dea5);
     let sent = support::in_netns(&z, || {
         let nd = NetDev::new().unwrap();
         let mut sent = 0;
