@@ -13,7 +13,8 @@ use std::os::fd::AsFd;
 
 use bond_core::wire::ethernet::ethertype;
 use bond_core::{
-    BondAddress, Duration, Instant, IpAddress, LinkSample, PortId, RxVerdict, TxVerdict,
+    BondAddress, DropReason, Duration, Instant, IpAddress, LinkSample, PortId, RxVerdict,
+    TxVerdict,
 };
 use rustix::event::{PollFd, PollFlags, Timespec};
 
@@ -26,6 +27,11 @@ use crate::vnet::{VnetHdr, VNET_HDR_LEN};
 
 /// Frames read from one source per turn of the loop (a multiple of [`BATCH`]).
 const BUDGET: usize = 2 * BATCH;
+
+/// Least time between two carrier probes set off by frames arriving on an inactive port: the
+/// first probes at once, and a backup port that keeps receiving (flooding behind a switch)
+/// costs at most this many ethtool calls per port per second.
+const INACTIVE_RX_PROBE_GAP: Duration = Duration::from_millis(10);
 
 /// What one `poll` said.
 #[derive(Debug, Default)]
@@ -139,6 +145,8 @@ impl Daemon {
     fn port_rx(&mut self, now: Instant, id: PortId) {
         let hdr = self.vnet_hdr_len();
         for _ in 0..BUDGET / BATCH {
+            // A frame for the bond arrived on an inactive port: see `probe_carrier`.
+            let mut probe = false;
             let Some(port) = self.ports[id.index()].as_mut() else {
                 return;
             };
@@ -173,13 +181,22 @@ impl Daemon {
                 // Deliver goes to the host. PassToPort needs nothing: the kernel has already
                 // given the port's own listeners their copy (AF_PACKET only taps). Consumed
                 // and Drop: the bond counted them.
-                if self.bond.handle_rx(now, id, frame) == RxVerdict::Deliver {
-                    if let Some(tap) = &self.tap {
-                        // A TAP that is down refuses frames (EIO); the host is not listening.
-                        // The virtio-net header, if any, sits just before the frame.
-                        let _ = tap.send(&slot[range.start - hdr..range.end]);
+                match self.bond.handle_rx(now, id, frame) {
+                    RxVerdict::Deliver => {
+                        if let Some(tap) = &self.tap {
+                            // A TAP that is down refuses frames (EIO); the host is not
+                            // listening. The virtio-net header, if any, sits just before the
+                            // frame.
+                            let _ = tap.send(&slot[range.start - hdr..range.end]);
+                        }
                     }
+                    // Unicast: what a peer that failed over sends us.
+                    RxVerdict::Drop(DropReason::InactivePort) => probe |= frame[0] & 1 == 0,
+                    _ => {}
                 }
+            }
+            if probe {
+                self.probe_carrier(now);
             }
             if n < BATCH {
                 return;
@@ -425,6 +442,22 @@ impl Daemon {
             return;
         }
         self.next_miimon = Some(now + Duration::from_millis(u64::from(miimon)));
+        self.sample_all(now, false);
+    }
+
+    /// A unicast frame arrived on an inactive port: the peer may have failed over because our
+    /// active port lost its link, before we were told. The kernel defers the rtnetlink
+    /// carrier event of a device that is not a kernel LAG port and whose iflink is its own
+    /// ifindex (a NIC, or a veth whose peer has the same ifindex in its namespace) to one batch
+    /// a second (linkwatch), so without this the bond would learn it only at the next `miimon`
+    /// poll and drop everything the peer sends meanwhile (19–80 ms measured). Sampling carrier
+    /// now (`ETHTOOL_GLINK` reads the real carrier, and flushes the deferred event) is the
+    /// `miimon` poll brought forward; at most one per [`INACTIVE_RX_PROBE_GAP`].
+    fn probe_carrier(&mut self, now: Instant) {
+        if self.bond.config().miimon == 0 || self.next_rx_probe.is_some_and(|t| t > now) {
+            return;
+        }
+        self.next_rx_probe = Some(now + INACTIVE_RX_PROBE_GAP);
         self.sample_all(now, false);
     }
 

@@ -107,6 +107,8 @@ pub struct Daemon {
     pub(crate) signals: UnixStream,
     pub(crate) lock_dir: PathBuf,
     pub(crate) next_miimon: Option<Instant>,
+    /// No carrier probe for traffic on an inactive port before this (see `probe_carrier`).
+    pub(crate) next_rx_probe: Option<Instant>,
     /// Receive slots for the ports.
     pub(crate) rx: RxBatch,
     /// Frames read from the TAP in one turn.
@@ -203,6 +205,7 @@ impl Daemon {
             signals,
             lock_dir: cfg.lock_dir.clone(),
             next_miimon: None,
+            next_rx_probe: None,
             rx: RxBatch::new(FRAME_BUF),
             tx: TxBatch::new(FRAME_BUF, MAX_PORTS),
             ctl_buf: [0; VNET_HDR_LEN + MIN_TRANSMIT_BUF],
