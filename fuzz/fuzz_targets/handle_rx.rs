@@ -191,6 +191,9 @@ enum Op {
         vlan: Option<u16>,
     },
     AdminUp(bool),
+    SendMarker {
+        port: u8,
+    },
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -506,6 +509,13 @@ impl Harness {
                 let _ = self.bond.add_address(BondAddress { ip, vlan });
             }
             Op::AdminUp(up) => self.bond.set_admin_up(now, up),
+            Op::SendMarker { port } => {
+                let Some(id) = self.pick(port) else {
+                    return;
+                };
+                let result = self.bond.send_marker(now, id);
+                trace!("  send_marker({id:?}) = {result:?}");
+            }
         }
     }
 
