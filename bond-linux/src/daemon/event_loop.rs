@@ -13,8 +13,7 @@ use std::os::fd::AsFd;
 
 use bond_core::wire::ethernet::ethertype;
 use bond_core::{
-    BondAddress, DropReason, Duration, Instant, IpAddress, LinkSample, PortId, RxVerdict,
-    TxVerdict,
+    BondAddress, DropReason, Duration, Instant, IpAddress, LinkSample, PortId, RxVerdict, TxVerdict,
 };
 use rustix::event::{PollFd, PollFlags, Timespec};
 
