@@ -10,20 +10,11 @@ use std::time::{Duration, Instant};
 
 use bond_linux::netdev::NetDev;
 use bond_linux::packet::{PacketSocket, Received};
-use support::Lab;
-
-/// Two namespaces joined by two veth pairs (a0-z0, a1-z1).
-fn two_hosts(lab: &mut Lab) -> (String, String) {
-    let a = lab.netns("A");
-    let z = lab.netns("Z");
-    lab.veth(&a, "a0", &z, "z0");
-    lab.veth(&a, "a1", &z, "z1");
-    (a, z)
-}
+use support::{pcap_frames, port, Lab};
 
 /// Start a bondd on each side with `options` and address the TAPs 10.213.<net>.1 and .2.
 fn bonded_pair(lab: &mut Lab, options: &str, net: u8, a_extra: &[&str]) -> (String, String) {
-    let (a, z) = two_hosts(lab);
+    let (a, z) = lab.two_hosts();
     lab.start_bondd(&a, "bond0", options, &["a0", "a1"], a_extra);
     lab.start_bondd(&z, "bond0", options, &["z0", "z1"], &[]);
     for (ns, host) in [(&a, 1), (&z, 2)] {
@@ -40,15 +31,6 @@ fn assert_ping(lab: &Lab, ns: &str, addr: &str, what: &str) {
         dups, 0,
         "{what}: duplicate replies (kernel stack answering on a member?)"
     );
-}
-
-fn port<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap_or_else(|| panic!("no port {name} in {status:#}"))
 }
 
 #[test]
@@ -225,31 +207,12 @@ fn lacp_port_removed_at_run_time_says_goodbye_even_when_held_back() {
 
 /// LACPDUs in a classic pcap file: (sent by `our_mac`, received from others).
 fn count_lacpdus(bytes: &[u8], our_mac: &serde_json::Value) -> (usize, usize) {
-    assert!(
-        bytes.len() >= 24 && bytes[..4] == [0xd4, 0xc3, 0xb2, 0xa1],
-        "not a pcap file"
-    );
-    let ours = our_mac.as_str().unwrap().to_string();
-    let (mut sent, mut received) = (0, 0);
-    let mut at = 24;
-    while at + 16 <= bytes.len() {
-        let incl = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
-        let frame = &bytes[at + 16..at + 16 + incl];
-        at += 16 + incl;
-        if frame.len() >= 15 && frame[12..14] == [0x88, 0x09] && frame[14] == 1 {
-            let src = frame[6..12]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(":");
-            if src == ours {
-                sent += 1;
-            } else {
-                received += 1;
-            }
-        }
-    }
-    (sent, received)
+    let ours = support::mac_bytes(our_mac.as_str().unwrap());
+    let lacpdus = pcap_frames(bytes)
+        .into_iter()
+        .filter(|f| f.len() >= 15 && f[12..14] == [0x88, 0x09] && f[14] == 1);
+    let (sent, received): (Vec<_>, Vec<_>) = lacpdus.partition(|f| f[6..12] == ours);
+    (sent.len(), received.len())
 }
 
 #[test]
@@ -257,7 +220,7 @@ fn sigterm_removes_the_tap_and_restores_member_macs() {
     let Some(mut lab) = Lab::new("sigterm_removes_the_tap_and_restores_member_macs") else {
         return;
     };
-    let (a, _z) = two_hosts(&mut lab);
+    let (a, _z) = lab.two_hosts();
     let before = [lab.mac(&a, "a0"), lab.mac(&a, "a1")];
     let sysctl = |lab: &Lab, key: &str| {
         let out = lab.exec(&a, &["cat", key]);
@@ -303,7 +266,7 @@ fn a_second_bondd_on_the_same_port_is_refused() {
     let Some(mut lab) = Lab::new("a_second_bondd_on_the_same_port_is_refused") else {
         return;
     };
-    let (a, _z) = two_hosts(&mut lab);
+    let (a, _z) = lab.two_hosts();
     lab.start_bondd(
         &a,
         "bond0",
@@ -331,7 +294,7 @@ fn bad_options_are_refused_and_nothing_is_created() {
     let Some(mut lab) = Lab::new("bad_options_are_refused_and_nothing_is_created") else {
         return;
     };
-    let (a, _z) = two_hosts(&mut lab);
+    let (a, _z) = lab.two_hosts();
     let mac_before = lab.mac(&a, "a0");
     for (options, expect) in [
         ("mode=bogus miimon=100", "mode"),
@@ -365,7 +328,7 @@ fn bondctl_set_add_remove_active() {
     let Some(mut lab) = Lab::new("bondctl_set_add_remove_active") else {
         return;
     };
-    let (a, _z) = two_hosts(&mut lab);
+    let (a, _z) = lab.two_hosts();
     let a1_mac = lab.mac(&a, "a1");
     lab.start_bondd(
         &a,
@@ -510,7 +473,7 @@ fn ifcfg_bond_pings(
     let Some(mut lab) = Lab::new(test) else {
         return;
     };
-    let (a, z) = two_hosts(&mut lab);
+    let (a, z) = lab.two_hosts();
     let path = write_ifcfg(&lab, "etc", files);
     let i = lab.start_bondd_args(&a, "bond0", &["--ifcfg", &path]);
     lab.start_bondd(&z, "bond0", peer_options, &["z0", "z1"], &[]);
@@ -591,7 +554,7 @@ fn ifcfg_errors_are_refused_and_nothing_is_created() {
     let Some(mut lab) = Lab::new("ifcfg_errors_are_refused_and_nothing_is_created") else {
         return;
     };
-    let (a, _z) = two_hosts(&mut lab);
+    let (a, _z) = lab.two_hosts();
     let mac_before = lab.mac(&a, "a0");
     let bad = write_ifcfg(
         &lab,
@@ -657,7 +620,7 @@ fn bondctl_per_port_settings() {
     let Some(mut lab) = Lab::new("bondctl_per_port_settings") else {
         return;
     };
-    let (a, z) = two_hosts(&mut lab);
+    let (a, z) = lab.two_hosts();
     lab.start_bondd(
         &a,
         "bond0",
@@ -724,7 +687,7 @@ fn fail_over_mac_test(test: &str, policy: &str, net: u8, expect: impl Fn(&str) -
     let Some(mut lab) = Lab::new(test) else {
         return;
     };
-    let (a, _z) = two_hosts(&mut lab);
+    let (a, _z) = lab.two_hosts();
     let orig = [lab.mac(&a, "a0"), lab.mac(&a, "a1")];
     let options = format!("mode=active-backup miimon=100 fail_over_mac={policy}");
     let i = lab.start_bondd(&a, "bond0", &options, &["a0", "a1"], &[]);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bond_linux::netdev::NetDev;
 use bond_linux::packet::PacketSocket;
-use support::Lab;
+use support::{mac_bytes, Lab};
 
 /// A small deterministic generator (xorshift64*), so a failure can be replayed.
 struct Rng(u64);
@@ -28,14 +28,6 @@ impl Rng {
     fn bytes(&mut self, out: &mut [u8]) {
         out.iter_mut().for_each(|b| *b = self.next() as u8);
     }
-}
-
-fn mac_bytes(text: &str) -> [u8; 6] {
-    let v: Vec<u8> = text
-        .split(':')
-        .map(|h| u8::from_str_radix(h, 16).unwrap())
-        .collect();
-    v.try_into().unwrap()
 }
 
 /// `count` frames of garbage for a bond with MAC `bond_mac`: random bytes behind a header
@@ -77,10 +69,7 @@ fn garbage(rng: &mut Rng, bond_mac: [u8; 6], count: usize) -> Vec<Vec<u8>> {
 
 /// Two bondds in 802.3ad back to back, negotiated; returns (A, Z).
 fn lacp_pair(lab: &mut Lab) -> (String, String) {
-    let a = lab.netns("A");
-    let z = lab.netns("Z");
-    lab.veth(&a, "a0", &z, "z0");
-    lab.veth(&a, "a1", &z, "z1");
+    let (a, z) = lab.two_hosts();
     let options = "mode=802.3ad miimon=100 lacp_rate=fast xmit_hash_policy=layer3+4";
     lab.start_bondd(&a, "bond0", options, &["a0", "a1"], &[]);
     lab.start_bondd(&z, "bond0", options, &["z0", "z1"], &[]);
@@ -198,10 +187,7 @@ fn a_port_that_flaps_a_thousand_times_is_followed_to_the_end() {
     else {
         return;
     };
-    let a = lab.netns("A");
-    let z = lab.netns("Z");
-    lab.veth(&a, "a0", &z, "z0");
-    lab.veth(&a, "a1", &z, "z1");
+    let (a, z) = lab.two_hosts();
     let options = "mode=active-backup miimon=100 primary=a0";
     lab.start_bondd(&a, "bond0", options, &["a0", "a1"], &[]);
     lab.start_bondd(

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use linux_guest_support::{Bonding, Guest, IN_USE, TAPS};
-use support::Lab;
+use support::{pcap_frames, port, Lab};
 
 /// A guest and bondd in one namespace. Fields drop in order: QEMU dies before the lab stops
 /// bondd and deletes the namespace.
@@ -69,15 +69,6 @@ fn rig(test: &str, net: u8, options: &str, guest_sysfs: &str) -> Option<(Rig, Du
         },
         boot,
     ))
-}
-
-fn port<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap_or_else(|| panic!("no port {name} in {status:#}"))
 }
 
 fn in_use(p: &serde_json::Value) -> bool {
@@ -268,22 +259,6 @@ fn marker_is_answered(rig: &Rig, bond_mac: &str) -> u64 {
         .expect("the guest's Marker Response (from eth0) is not in bondd's pcap");
     assert!(request < response);
     rtt
-}
-
-/// The frames of a classic pcap file.
-fn pcap_frames(bytes: &[u8]) -> Vec<&[u8]> {
-    assert!(bytes.len() >= 24 && bytes[..4] == [0xd4, 0xc3, 0xb2, 0xa1]);
-    let mut frames = Vec::new();
-    let mut at = 24;
-    while at + 16 <= bytes.len() {
-        let incl = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
-        if at + 16 + incl > bytes.len() {
-            break;
-        }
-        frames.push(&bytes[at + 16..at + 16 + incl]);
-        at += 16 + incl;
-    }
-    frames
 }
 
 #[test]

@@ -6,18 +6,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::Lab;
+use support::{mac_bytes, pcap_frames, port, Lab};
 
 const OPTIONS: &str = "mode=802.3ad miimon=100 lacp_rate=fast";
-
-fn port<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap_or_else(|| panic!("no port {name} in {status:#}"))
-}
 
 fn all_in_use(s: &serde_json::Value) -> bool {
     s["ports"]
@@ -201,26 +192,4 @@ fn is_marker(f: &[u8], tlv: u8) -> bool {
     f.len() >= 30
         && f[..6] == [0x01, 0x80, 0xc2, 0, 0, 0x02]
         && f[12..17] == [0x88, 0x09, 0x02, 0x01, tlv]
-}
-
-fn mac_bytes(mac: &str) -> Vec<u8> {
-    mac.split(':')
-        .map(|h| u8::from_str_radix(h, 16).unwrap())
-        .collect()
-}
-
-/// The frames of a classic pcap file.
-fn pcap_frames(bytes: &[u8]) -> Vec<&[u8]> {
-    assert!(bytes.len() >= 24 && bytes[..4] == [0xd4, 0xc3, 0xb2, 0xa1]);
-    let mut frames = Vec::new();
-    let mut at = 24;
-    while at + 16 <= bytes.len() {
-        let incl = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
-        if at + 16 + incl > bytes.len() {
-            break;
-        }
-        frames.push(&bytes[at + 16..at + 16 + incl]);
-        at += 16 + incl;
-    }
-    frames
 }

@@ -15,6 +15,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use ovs_support::{OvsLab, OVS_BOND};
+use support::port;
 
 struct Scenario {
     test: &'static str,
@@ -30,15 +31,6 @@ struct Scenario {
     cuts: bool,
     /// Bound on the negotiation time.
     negotiate_within: Duration,
-}
-
-fn port<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap_or_else(|| panic!("no port {name} in {status:#}"))
 }
 
 fn bondd_distributing(status: &serde_json::Value, name: &str) -> bool {

@@ -12,15 +12,6 @@ use support::{wait_until, Lab};
 
 const WAIT: Duration = Duration::from_secs(5);
 
-/// Two namespaces joined by two veth pairs (a0-z0, a1-z1).
-fn two_hosts(lab: &mut Lab) -> (String, String) {
-    let a = lab.netns("A");
-    let z = lab.netns("Z");
-    lab.veth(&a, "a0", &z, "z0");
-    lab.veth(&a, "a1", &z, "z1");
-    (a, z)
-}
-
 /// The state files in the lab's lock directory.
 fn state_files(lab: &Lab) -> Vec<PathBuf> {
     let Ok(dir) = fs::read_dir(lab.dir.join("locks")) else {
@@ -59,7 +50,7 @@ fn sigkill_leaves_state_files_the_next_bondd_restores_from() {
     let Some(mut lab) = Lab::new("sigkill_leaves_state_files_the_next_bondd_restores_from") else {
         return;
     };
-    let (a, _z) = two_hosts(&mut lab);
+    let (a, _z) = lab.two_hosts();
     // Settings bondd changes, made recognisable: a1 starts down, a0 has rp_filter=2.
     lab.set_sysctl(&a, "net/ipv4/conf/a0/rp_filter", "2");
     support::run_ok("ip", &["-n", &a, "link", "set", "a1", "down"]);
@@ -135,7 +126,7 @@ fn a_garbled_state_file_is_ignored_with_a_warning() {
     let Some(mut lab) = Lab::new("a_garbled_state_file_is_ignored_with_a_warning") else {
         return;
     };
-    let (a, _z) = two_hosts(&mut lab);
+    let (a, _z) = lab.two_hosts();
     let netns = fs::metadata(format!("/var/run/netns/{a}")).unwrap().ino();
     let locks = lab.dir.join("locks");
     fs::create_dir_all(&locks).unwrap();
@@ -179,7 +170,7 @@ fn ports_follow_the_bond_mtu_and_get_theirs_back() {
     let Some(mut lab) = Lab::new("ports_follow_the_bond_mtu_and_get_theirs_back") else {
         return;
     };
-    let (a, z) = two_hosts(&mut lab);
+    let (a, z) = lab.two_hosts();
     // A port joins at the bond's MTU, whatever it had.
     support::run_ok("ip", &["-n", &a, "link", "set", "a1", "mtu", "1400"]);
     let options = "mode=active-backup miimon=100";

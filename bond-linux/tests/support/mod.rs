@@ -483,3 +483,49 @@ pub(crate) fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Port `name` in a `bondctl status --json` document.
+pub(crate) fn port<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    status["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no port {name} in {status:#}"))
+}
+
+/// The frames of a classic (microsecond) pcap file, as bondd's `--pcap` writes it.
+pub(crate) fn pcap_frames(bytes: &[u8]) -> Vec<&[u8]> {
+    assert!(bytes.len() >= 24 && bytes[..4] == [0xd4, 0xc3, 0xb2, 0xa1]);
+    let mut frames = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let incl = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        if at + 16 + incl > bytes.len() {
+            break;
+        }
+        frames.push(&bytes[at + 16..at + 16 + incl]);
+        at += 16 + incl;
+    }
+    frames
+}
+
+/// A MAC address as `status --json` prints it (`aa:bb:cc:dd:ee:ff`), as bytes.
+pub(crate) fn mac_bytes(text: &str) -> [u8; 6] {
+    let v: Vec<u8> = text
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16).unwrap())
+        .collect();
+    v.try_into().expect("six bytes")
+}
+
+impl Lab {
+    /// Two namespaces `A` and `Z` joined by two veth pairs (a0-z0, a1-z1); returns their names.
+    pub(crate) fn two_hosts(&mut self) -> (String, String) {
+        let a = self.netns("A");
+        let z = self.netns("Z");
+        self.veth(&a, "a0", &z, "z0");
+        self.veth(&a, "a1", &z, "z1");
+        (a, z)
+    }
+}
