@@ -17,6 +17,7 @@ DEBIAN_PACKAGES=(
     busybox-static   # the guest's userland (scripts/peers/linux-guest.sh)
     cpio             # packs the guest's initramfs
     openvswitch-switch # LACP partner for tests/ovs.rs (private ovsdb-server + ovs-vswitchd, userspace datapath)
+    ethtool          # transmit offloads off on bondd's ports toward OVS (tests/ovs.rs, scripts/bench)
 )
 # Python packages, installed with pip for the `python3` on PATH (the scripts run
 # `#!/usr/bin/env python3`). Format: "import-name pip-requirement".

@@ -44,7 +44,7 @@ fn unavailable() -> Option<String> {
     if !Path::new("/dev/net/tun").exists() {
         return Some("no /dev/net/tun".into());
     }
-    for tool in ["ip", "ping"] {
+    for tool in ["ip", "ping", "ethtool"] {
         if !have(tool) {
             return Some(format!("`{tool}` is not installed"));
         }
@@ -132,6 +132,11 @@ impl OvsLab {
             run_ok("ip", &["-n", &lab.sw, "link", "set", &sw, "arp", "off"]);
             let key = format!("net.ipv6.conf.{sw}.disable_ipv6=1");
             lab.exec_ok(&lab.sw, &["sysctl", "-qw", &key]);
+            // OVS's userspace datapath reads its veths without offloads, so a sender on the
+            // other end must not hand it TCP super-frames or partial checksums (OVS documents
+            // this for veth). bondd passes the host's offloaded frames on, as a kernel bond
+            // does: its ports here need transmit offloads off (README).
+            lab.exec_ok(&lab.bd, &["ethtool", "-K", &dut, "tx", "off"]);
         }
         Some(lab)
     }

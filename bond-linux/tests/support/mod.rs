@@ -8,7 +8,9 @@
 #![allow(dead_code)] // each test uses a different part of the lab
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -528,4 +530,62 @@ impl Lab {
         self.veth(&a, "a1", &z, "z1");
         (a, z)
     }
+}
+
+/// The TCP port of [`start_sink`].
+pub(crate) const SERVER_PORT: u16 = 5201;
+
+/// A TCP sink in `ns`: each connection's bytes are counted and the count is sent back.
+pub(crate) fn start_sink(z: &str, connections: usize) -> std::thread::JoinHandle<()> {
+    let listener = in_netns(z, || {
+        TcpListener::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SERVER_PORT)).unwrap()
+    });
+    std::thread::spawn(move || {
+        for _ in 0..connections {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut total = 0u64;
+            loop {
+                let n = s.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                total += n as u64;
+            }
+            s.write_all(&total.to_le_bytes()).unwrap();
+        }
+    })
+}
+
+/// Send `len` bytes from `ns` to the sink at `peer`, from source port `sport` (0: any), and
+/// check the sink received them all.
+pub(crate) fn transfer(ns: &str, peer: &str, sport: u16, len: usize) {
+    let peer: Ipv4Addr = peer.parse().unwrap();
+    let mut s = in_netns(ns, || {
+        use rustix::net::{AddressFamily, SocketType};
+        let fd: OwnedFd =
+            rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+        rustix::net::sockopt::set_socket_reuseaddr(&fd, true).unwrap();
+        rustix::net::bind(&fd, &SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, sport)).unwrap();
+        rustix::net::connect(&fd, &SocketAddrV4::new(peer, SERVER_PORT)).unwrap();
+        TcpStream::from(fd)
+    });
+    s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let chunk: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        s.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut reply = [0u8; 8];
+    s.read_exact(&mut reply).unwrap();
+    assert_eq!(
+        u64::from_le_bytes(reply),
+        len as u64,
+        "the sink got a different byte count"
+    );
 }
