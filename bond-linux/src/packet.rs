@@ -179,6 +179,25 @@ impl PacketSocket {
         Ok(())
     }
 
+    /// Stop receiving: drop the socket's link-layer memberships and discard every frame from
+    /// now on (a filter that accepts nothing). The socket can still send. Best effort.
+    pub fn discard_input(&self) {
+        for m in [Membership::Promisc, Membership::AllMulti] {
+            let _ = self.drop_membership(m);
+        }
+        let mut reject = [libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }];
+        let prog = libc::sock_fprog {
+            len: 1,
+            filter: reject.as_mut_ptr(),
+        };
+        let _ = self.setsockopt_at(libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog);
+    }
+
     /// Frames come and go behind a [`VnetHdr`].
     pub fn has_vnet_hdr(&self) -> bool {
         self.vnet
@@ -300,8 +319,6 @@ impl PacketSocket {
                 Received::Outgoing
             } else if len > slot_len - HEADROOM || trunc {
                 Received::Truncated(len.saturating_sub(hdr_len))
-            } else if len < hdr_len {
-                Received::Undescribable
             } else {
                 let frame = HEADROOM + hdr_len..HEADROOM + len;
                 match auxdata_vlan(&msgs[i].msg_hdr) {
@@ -325,7 +342,8 @@ impl PacketSocket {
 
     /// Send `frames` (as for [`Self::send`]) with as few `sendmmsg` calls as the kernel
     /// allows, in order; `done(i, result)` is told how each went. A frame the kernel refuses
-    /// is skipped, so one bad frame costs one extra call, not the rest of the batch.
+    /// is skipped, so one bad frame costs one extra call, not the rest of the batch; when the
+    /// socket has no buffer space left, the rest of the batch is dropped at once.
     pub fn send_batch(&self, frames: &[&[u8]], mut done: impl FnMut(usize, io::Result<()>)) {
         let mut next = 0;
         while next < frames.len() {
@@ -352,7 +370,15 @@ impl PacketSocket {
                 )
             };
             if rc < 0 {
-                done(next, Err(io::Error::last_os_error()));
+                let e = io::Error::last_os_error();
+                if let Some(code @ (libc::EAGAIN | libc::ENOBUFS)) = e.raw_os_error() {
+                    // No room now: nor for the rest of the batch. Dropped, counted.
+                    for i in next..frames.len() {
+                        done(i, Err(io::Error::from_raw_os_error(code)));
+                    }
+                    return;
+                }
+                done(next, Err(e));
                 next += 1;
                 continue;
             }
@@ -378,8 +404,10 @@ impl PacketSocket {
     }
 
     fn setsockopt_at<T>(&self, level: libc::c_int, opt: libc::c_int, value: &T) -> io::Result<()> {
-        // SAFETY: `value` points at a live `T` of the size passed; the kernel only reads it.
-        // Callers pass the type the option expects (`packet_mreq` or `int`).
+        // SAFETY: `value` points at a live `T` of the size passed; the kernel only reads it
+        // (for SO_ATTACH_FILTER it also copies the filter the `sock_fprog` points at, which the
+        // caller keeps alive for the call). Callers pass the type the option expects
+        // (`packet_mreq`, `sock_fprog` or `int`).
         let rc = unsafe {
             libc::setsockopt(
                 self.fd.as_raw_fd(),

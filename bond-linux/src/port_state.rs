@@ -27,6 +27,8 @@
 //! describes); `noarp=1` means bondd set `IFF_NOARP`; `rp_filter` and `disable_ipv6`, when
 //! present, are the old sysctl values bondd overwrote. The file is input to the next daemon:
 //! [`PortState::parse`] checks every field and fails with the line at fault, never panics.
+//! The interface index and MAC checks catch a stale file (a port re-created, a namespace
+//! reused); they are not authentication: the lock directory must be writable by root only.
 
 use std::fmt::{self, Write as _};
 use std::fs::{self, OpenOptions};
@@ -276,11 +278,16 @@ impl PortState {
     /// new one, never half of one.
     pub fn store(&self, path: &Path) -> io::Result<()> {
         let tmp = tmp_path(path);
+        // A fresh file, never one somebody put there (a symlink to elsewhere, a FIFO).
+        match fs::remove_file(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         let mut file = OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&tmp)?;
         file.write_all(self.render().as_bytes())?;
         drop(file);
@@ -290,11 +297,22 @@ impl PortState {
     /// Read the state file at `path`: `Ok(None)` if there is none, `Err` (with the line at
     /// fault) if it is not a state file for port `port`.
     pub fn load(path: &Path, port: &str) -> Result<Option<Self>, LoadError> {
-        let file = match fs::File::open(path) {
+        // Not through a symlink, and without blocking on a FIFO: only a regular file is read.
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)
+        {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(LoadError::Io(e)),
         };
+        if !file.metadata().map_err(LoadError::Io)?.is_file() {
+            return Err(LoadError::Parse(ParseError {
+                line: 0,
+                what: "not a regular file".into(),
+            }));
+        }
         let mut bytes = Vec::new();
         file.take(MAX_LEN + 1)
             .read_to_end(&mut bytes)
@@ -474,7 +492,7 @@ mod tests {
         assert!(PortState::load(&path, "veth0").unwrap().is_none());
         let s = sample();
         s.store(&path).unwrap();
-        assert_eq!(PortState::load(&path, "veth0").unwrap(), Some(s));
+        assert_eq!(PortState::load(&path, "veth0").unwrap(), Some(s.clone()));
         // Another port's file, garbage, and a huge file are errors, not panics.
         let e = PortState::load(&path, "veth1").unwrap_err().to_string();
         assert!(e.contains("for port veth0, not veth1"), "{e}");
@@ -486,6 +504,28 @@ mod tests {
         remove(&path).unwrap();
         assert!(!path.exists());
         remove(&path).unwrap();
+        // A symlink or a FIFO in its place is refused without following or blocking; one in
+        // place of the temporary file is replaced, not written through.
+        let elsewhere = dir.join("elsewhere");
+        fs::write(&elsewhere, "keep").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert!(PortState::load(&path, "veth0").is_err());
+        fs::remove_file(&path).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let e = PortState::load(&path, "veth0").unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, tmp_path(&path)).unwrap();
+        s.store(&path).unwrap();
+        assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "keep");
+        assert_eq!(PortState::load(&path, "veth0").unwrap(), Some(s));
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -26,6 +26,9 @@ pub struct AdapterPort {
     /// Frames the kernel dropped because it could not describe their offload state (a GSO
     /// type without a virtio-net equivalent, such as a tunnel's).
     pub rx_offload_dropped: u64,
+    /// Frames for the host that the TAP refused while up (lost after `rx_delivered` counted
+    /// them).
+    pub rx_tap_errors: u64,
 }
 
 /// The whole status.
@@ -105,7 +108,10 @@ pub struct PortCounters {
     pub rx_truncated: u64,
     /// Frames the kernel dropped for an offload state it could not describe.
     pub rx_offload_dropped: u64,
-    /// Frames sent (data and control); a TCP super-frame counts as the segments it becomes.
+    /// Frames for the host the TAP refused while up.
+    pub rx_tap_errors: u64,
+    /// Frames sent (data and control); a TCP super-frame (offloads) counts once, as on the TAP
+    /// and in `rx_packets`.
     pub tx_packets: u64,
     /// Bytes sent.
     pub tx_bytes: u64,
@@ -319,6 +325,7 @@ pub fn bond_status<const N: usize>(
                     rx_dropped_inactive: p.stats.rx_dropped_inactive,
                     rx_truncated: a.rx_truncated,
                     rx_offload_dropped: a.rx_offload_dropped,
+                    rx_tap_errors: a.rx_tap_errors,
                     tx_packets: a.tx_packets,
                     tx_bytes: a.tx_bytes,
                     tx_errors: a.tx_errors,

@@ -18,8 +18,6 @@ pub const VNET_HDR_LEN: usize = 10;
 pub const F_NEEDS_CSUM: u8 = 1;
 /// `VIRTIO_NET_HDR_GSO_NONE`: a single frame.
 pub const GSO_NONE: u8 = 0;
-/// `VIRTIO_NET_HDR_GSO_ECN`: a flag on the GSO type.
-const GSO_ECN: u8 = 0x80;
 
 /// The fields of the header bondd reads or adjusts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,17 +86,6 @@ impl VnetHdr {
             ..self
         }
     }
-
-    /// How many frames a `frame_len`-byte frame with this header becomes on the wire: 1
-    /// unless it is a GSO super-frame. Used for per-port packet counters, which count what the
-    /// peer sees.
-    pub fn wire_frames(&self, frame_len: usize) -> u64 {
-        if self.gso_type & !GSO_ECN == GSO_NONE || self.gso_size == 0 {
-            return 1;
-        }
-        let payload = frame_len.saturating_sub(usize::from(self.hdr_len));
-        (payload.div_ceil(usize::from(self.gso_size)) as u64).max(1)
-    }
 }
 
 #[cfg(test)]
@@ -135,29 +122,5 @@ mod tests {
         // Without NEEDS_CSUM the checksum fields mean nothing and stay; no hdr_len stays 0.
         let plain = VnetHdr::PLAIN.shifted(4);
         assert_eq!(plain, VnetHdr::PLAIN);
-    }
-
-    #[test]
-    fn wire_frames_counts_segments() {
-        let tso = VnetHdr {
-            gso_type: 1,
-            hdr_len: 66,
-            gso_size: 1448,
-            ..VnetHdr::PLAIN
-        };
-        assert_eq!(tso.wire_frames(66 + 1448 * 45), 45);
-        assert_eq!(tso.wire_frames(66 + 1448 * 45 + 1), 46);
-        assert_eq!(VnetHdr::PLAIN.wire_frames(1514), 1);
-        // Nonsense from a hostile or buggy writer never gives 0 or panics.
-        let odd = VnetHdr {
-            hdr_len: 9000,
-            ..tso
-        };
-        assert_eq!(odd.wire_frames(100), 1);
-        let ecn = VnetHdr {
-            gso_type: 1 | GSO_ECN,
-            ..tso
-        };
-        assert_eq!(ecn.wire_frames(66 + 2896), 2);
     }
 }

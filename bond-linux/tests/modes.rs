@@ -136,7 +136,7 @@ fn balance_rr_alternates_frames_and_survives_a_cut() {
     let (d, tap) = measured_transfer(&lab, &a, peer, 0, 4 << 20);
     log(&format!("balance-rr: A tx delta {d:?}, TAP tx {tap}"));
     let (p0, p1) = (d[0].2, d[1].2);
-    assert!(d[0].1 > 100 && d[1].1 > 100, "both ports carry data: {d:?}");
+    assert!(p0 > 1 << 20 && p1 > 1 << 20, "both ports carry data: {d:?}");
     assert!(
         p0.abs_diff(p1) * 10 <= 3 * p0.max(p1),
         "balance-rr: tx bytes differ by more than 30%: {d:?}"
@@ -167,10 +167,10 @@ fn active_backup_sends_on_the_active_port_only_and_fails_over() {
         "active-backup: A tx delta {d:?}, TAP tx {tap} bytes in {tap_frames} frames"
     ));
     assert!(d[0].2 >= tap, "the active port a0 sent everything: {d:?}");
-    // Offloads: the host's TCP handed bondd super-frames (far fewer, far larger frames than
-    // the segments that went on the wire), and bondd passed them on whole.
+    // Offloads: the host's TCP handed bondd super-frames (4 MiB in well under 2900 frames of
+    // 1448 bytes), and bondd passed them on whole: as many frames left a0 as the TAP handed over.
     assert!(
-        tap / tap_frames > 8000 && d[0].1 > 3 * tap_frames,
+        tap / tap_frames > 8000 && d[0].1 <= tap_frames + 3,
         "no TCP super-frames crossed bondd: {tap} bytes in {tap_frames} TAP frames, {d:?}"
     );
     assert!(d[1].1 <= 3, "the backup a1 sent data: {d:?}");

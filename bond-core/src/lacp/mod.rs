@@ -589,6 +589,12 @@ impl<const N: usize> Bond<N> {
         None
     }
 
+    /// Whether a goodbye LACPDU for port handle `id` (a port that left, or is leaving) is still
+    /// owed: an adapter keeps the port's transmit path open until it has gone.
+    pub fn goodbye_pending(&self, id: PortId) -> bool {
+        self.final_pdus.iter().flatten().any(|f| f.port == id)
+    }
+
     /// The earliest LACP deadline: machine timers, and transmissions held back by the rate
     /// limit (a transmission that may go now is found by draining `poll_transmit`).
     pub(crate) fn lacp_deadline(&self) -> Option<Instant> {
@@ -604,7 +610,11 @@ impl<const N: usize> Bond<N> {
                 [
                     p.lacp.next_deadline(),
                     tx::ready_at(&p.lacp, Instant::ZERO),
-                    p.lacp.marker.ready_at(Instant::ZERO),
+                    // As `lacp_poll_transmit`: a marker waits for the link.
+                    p.lacp
+                        .marker
+                        .ready_at(Instant::ZERO)
+                        .filter(|_| p.carrier && p.link == LinkState::Up),
                 ]
             })
             .flatten()

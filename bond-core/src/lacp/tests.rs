@@ -841,6 +841,8 @@ fn goodbye_respects_three_per_second() {
         .filter(|(_, s, p, _)| *s == 0 && *p == PortId(0))
         .count();
     net.bonds[0].remove_port(net.now, PortId(0));
+    assert!(net.bonds[0].goodbye_pending(PortId(0)));
+    assert!(!net.bonds[0].goodbye_pending(PortId(1)));
     net.run_until(net.now + Duration::from_secs(2));
     let after = net
         .sent
@@ -848,6 +850,7 @@ fn goodbye_respects_three_per_second() {
         .filter(|(_, s, p, _)| *s == 0 && *p == PortId(0))
         .count();
     assert_eq!(after, before + 1, "the goodbye went out");
+    assert!(!net.bonds[0].goodbye_pending(PortId(0)));
     assert!(net.max_pdus_per_second() <= 3);
     assert_eq!(net.bonds[0].poll_timeout().filter(|&t| t <= net.now), None);
 }

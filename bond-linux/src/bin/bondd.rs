@@ -148,6 +148,7 @@ fn main() -> ExitCode {
         pcap: args.pcap,
         lock_dir: args.lock_dir,
         link_events: !args.no_link_events,
+        mtu: bond.mtu,
         offload: !args.no_offload,
     };
     let mut daemon = match Daemon::start(&cfg) {
@@ -157,12 +158,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let configured = match bond.mtu {
-        Some(mtu) => daemon.set_mtu(mtu),
-        None => Ok(()),
-    }
-    .and_then(|()| daemon.add_addresses(&bond.addresses));
-    if let Err(e) = configured {
+    if let Err(e) = daemon.add_addresses(&bond.addresses) {
         eprintln!("bondd: error: {e}");
         daemon.shutdown();
         return ExitCode::FAILURE;

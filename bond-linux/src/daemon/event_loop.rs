@@ -22,7 +22,7 @@ use super::{say, Daemon, Exit};
 use crate::error::{Error, Result};
 use crate::packet::{Received, BATCH};
 use crate::rtnl::{AddressUpdate, Batch, LinkUpdate, Update};
-use crate::vnet::{VnetHdr, VNET_HDR_LEN};
+use crate::vnet::VNET_HDR_LEN;
 
 /// Frames read from one source per turn of the loop (a multiple of [`BATCH`]).
 const BUDGET: usize = 2 * BATCH;
@@ -183,10 +183,13 @@ impl Daemon {
                 match self.bond.handle_rx(now, id, frame) {
                     RxVerdict::Deliver => {
                         if let Some(tap) = &self.tap {
-                            // A TAP that is down refuses frames (EIO); the host is not
-                            // listening. The virtio-net header, if any, sits just before the
-                            // frame.
-                            let _ = tap.send(&slot[range.start - hdr..range.end]);
+                            // The virtio-net header, if any, sits just before the frame. A TAP
+                            // that is down refuses frames (EIO): the host is not listening.
+                            // Anything else (a header the TAP rejects) is a counted loss.
+                            let sent = tap.send(&slot[range.start - hdr..range.end]);
+                            if sent.is_err_and(|e| e.raw_os_error() != Some(libc::EIO)) {
+                                port.info.rx_tap_errors += 1;
+                            }
                         }
                     }
                     // Unicast: what a peer that failed over sends us.
@@ -271,8 +274,9 @@ impl Daemon {
             }
             let frames = &frames[..queued.len()];
             port.sock.send_batch(frames, |k, result| match result {
+                // A super-frame counts once, as the TAP and the core's rx counters count it.
                 Ok(()) => {
-                    port.info.tx_packets += wire_frames(frames[k], hdr);
+                    port.info.tx_packets += 1;
                     port.info.tx_bytes += frames[k].len().saturating_sub(hdr) as u64;
                 }
                 Err(_) => port.info.tx_errors += 1,
@@ -457,7 +461,12 @@ impl Daemon {
             return;
         }
         self.next_rx_probe = Some(now + INACTIVE_RX_PROBE_GAP);
-        self.sample_all(now, false);
+        // Only the active port's loss can be missing (a backup that keeps receiving behind a
+        // switch must not cost an ioctl per port each time); without one, every port.
+        match self.bond.active_port() {
+            Some(id) => self.sample_port(now, id, false),
+            None => self.sample_all(now, false),
+        }
     }
 
     /// Sample every port. `full`: read speed and duplex too, even if carrier did not change.
@@ -471,32 +480,37 @@ impl Daemon {
         }
         let ids: Vec<PortId> = self.bond.ports().collect();
         for id in ids {
-            let Some(port) = self.ports[id.index()].as_ref() else {
-                continue;
-            };
-            let carrier = match self.netdev.carrier(&port.name) {
-                Ok(c) => c,
-                Err(e) if e.raw_os_error() == Some(libc::ENODEV) => {
-                    self.release_port(now, id, true);
-                    continue;
-                }
-                Err(_) => false,
-            };
-            if carrier == port.link.up && !full {
-                continue;
-            }
-            let sample = if carrier {
-                let (speed_mbps, duplex) = self.netdev.speed_duplex(&port.name);
-                LinkSample {
-                    up: true,
-                    speed_mbps,
-                    duplex,
-                }
-            } else {
-                LinkSample::DOWN
-            };
-            self.feed_link(now, id, sample);
+            self.sample_port(now, id, full);
         }
+    }
+
+    /// Sample port `id`'s carrier (and speed and duplex if it is up and changed, or `full`).
+    fn sample_port(&mut self, now: Instant, id: PortId, full: bool) {
+        let Some(port) = self.ports[id.index()].as_ref() else {
+            return;
+        };
+        let carrier = match self.netdev.carrier(&port.name) {
+            Ok(c) => c,
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => {
+                self.release_port(now, id, true);
+                return;
+            }
+            Err(_) => false,
+        };
+        if carrier == port.link.up && !full {
+            return;
+        }
+        let sample = if carrier {
+            let (speed_mbps, duplex) = self.netdev.speed_duplex(&port.name);
+            LinkSample {
+                up: true,
+                speed_mbps,
+                duplex,
+            }
+        } else {
+            LinkSample::DOWN
+        };
+        self.feed_link(now, id, sample);
     }
 
     /// Drain the bond's outputs, in the documented order: MAC changes, control frames, events.
@@ -556,14 +570,6 @@ fn hdr_len(vnet: bool) -> usize {
         VNET_HDR_LEN
     } else {
         0
-    }
-}
-
-/// How many frames `f` (behind a `hdr`-byte virtio-net header) becomes on the wire.
-fn wire_frames(f: &[u8], hdr: usize) -> u64 {
-    match f.first_chunk::<VNET_HDR_LEN>() {
-        Some(raw) if hdr == VNET_HDR_LEN => VnetHdr::parse(raw).wire_frames(f.len() - hdr),
-        _ => 1,
     }
 }
 

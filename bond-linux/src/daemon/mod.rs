@@ -71,6 +71,9 @@ pub struct DaemonConfig {
     /// Listen to rtnetlink (carrier, TAP state and addresses). Off, carrier is followed by
     /// `miimon` polling alone (tests use this to exercise the fallback).
     pub link_events: bool,
+    /// The bond's MTU (ifcfg `MTU=`): set on the TAP before the ports join, which take it.
+    /// `None`: the TAP's default.
+    pub mtu: Option<u32>,
     /// Offloads: the TAP takes TCP super-frames and partial checksums, and frames cross bondd
     /// behind virtio-net headers. Off, the host segments and checksums every frame before bondd
     /// sees it (slower; for peers that cannot take what the ports' devices would pass on).
@@ -185,6 +188,12 @@ impl Daemon {
         let tap_ifindex = netdev
             .ifindex(tap.name())
             .context(|| format!("TAP {}", cfg.name))?;
+        // A configured MTU goes on the TAP before any port joins, so each port is set once.
+        if let Some(mtu) = cfg.mtu {
+            netdev
+                .set_mtu(tap.name(), mtu)
+                .context(|| format!("set the MTU of {} to {mtu}", cfg.name))?;
+        }
         let tap_mtu = netdev
             .mtu(tap.name())
             .context(|| format!("MTU of {}", cfg.name))?;
@@ -258,22 +267,6 @@ impl Daemon {
                 );
             }
             say!("{}: address {ip}/{prefix} added", self.name);
-        }
-        Ok(())
-    }
-
-    /// Set the bond's MTU, as `ip link set NAME mtu MTU` would (bondd `--ifcfg` with `MTU=`):
-    /// every port takes it, or nothing changes and the port that refused is named.
-    pub fn set_mtu(&mut self, mtu: u32) -> Result<()> {
-        self.netdev
-            .set_mtu(&self.name, mtu)
-            .context(|| format!("set {} MTU to {mtu}", self.name))?;
-        self.follow_tap_mtu(Some(mtu));
-        if self.tap_mtu != mtu {
-            return Err(Error::refused(format!(
-                "MTU {mtu}: a port of {} refuses it",
-                self.name
-            )));
         }
         Ok(())
     }

@@ -62,43 +62,26 @@ impl PortIo {
     /// returned: shutdown must go on to the next port.
     pub fn close(self, netdev: &NetDev) {
         // The socket closes here, and with it every membership it added.
-        drop(self.restore(netdev));
+        drop(self.restore(netdev, false));
     }
 
-    /// [`Self::close`] but for the socket, which is returned: a goodbye LACPDU held back by
-    /// the three-a-second limit may still have to leave on it.
-    fn restore(mut self, netdev: &NetDev) -> PacketSocket {
-        if self.current_mac != self.original_mac {
-            match netdev.set_mac_any_state(&self.name, self.original_mac) {
-                Ok(()) => say!("{}: MAC restored to {}", self.name, self.original_mac),
-                Err(e) => say!(
-                    "{}: cannot restore MAC {}: {e}",
-                    self.name,
-                    self.original_mac
-                ),
-            }
-        }
+    /// [`Self::close`] but for the socket, which is returned, and, with `keep_up`, for taking
+    /// the interface down again (the caller does that later): a goodbye LACPDU held back by the
+    /// three-a-second limit must still leave on it.
+    fn restore(mut self, netdev: &NetDev, keep_up: bool) -> PacketSocket {
         // The MTU as it is now: someone may have changed it behind the bond's back. Linux's
         // __bond_release_one puts the slave's original MTU back the same way.
         let mtu = netdev.mtu(&self.name).unwrap_or(self.mtu);
-        if mtu != self.original_mtu {
-            match netdev.set_mtu(&self.name, self.original_mtu) {
-                Ok(()) => say!("{}: MTU restored to {}", self.name, self.original_mtu),
-                Err(e) => say!(
-                    "{}: cannot restore MTU {}: {e}",
-                    self.name,
-                    self.original_mtu
-                ),
-            }
-        }
-        if let Some(iso) = self.isolation.take() {
-            iso.restore(netdev);
-        }
-        if self.was_down {
-            if let Err(e) = netdev.set_up(&self.name, false) {
-                say!("{}: cannot take it down again: {e}", self.name);
-            }
-        }
+        put_back(
+            netdev,
+            &self.name,
+            PutBack {
+                mac: (self.current_mac != self.original_mac).then_some(self.original_mac),
+                mtu: (mtu != self.original_mtu).then_some(self.original_mtu),
+                isolation: self.isolation.take(),
+                take_down: self.was_down && !keep_up,
+            },
+        );
         self.forget_state();
         // The lock goes here; the socket with the caller.
         self.sock
@@ -162,13 +145,17 @@ impl PortIo {
     }
 }
 
-/// A port removed from an 802.3ad bond whose socket stays open a little longer, so that its
-/// goodbye LACPDU (which the three-a-second limit may hold back) still reaches the partner, as
-/// Linux sends it on release. Everything else was restored when it left.
+/// A port removed from an 802.3ad bond while its goodbye LACPDU is held back by the
+/// three-a-second limit: its socket (and the interface's admin state) stays until the goodbye
+/// has gone, at most [`GOODBYE_WAIT`], so that it still reaches the partner, as Linux sends it
+/// on release. Everything else was restored when it left.
 #[derive(Debug)]
 pub(crate) struct Leaving {
     id: PortId,
     sock: PacketSocket,
+    name: String,
+    /// The interface was down before it joined: it goes down again once the goodbye went.
+    take_down: bool,
     /// When the socket closes whether or not the goodbye went.
     pub(crate) until: Instant,
 }
@@ -345,11 +332,21 @@ impl Daemon {
             );
             if vanished {
                 port.forget_state();
-            } else if self.bond.config().mode == Mode::Lacp {
-                let sock = port.restore(&self.netdev);
+            } else if self.bond.goodbye_pending(id) {
+                let (name, take_down) = (port.name.clone(), port.was_down);
+                let extra_unicast = port.extra_unicast;
+                let sock = port.restore(&self.netdev, true);
+                // Nothing is read from it any more; the NIC's filters go back as they were.
+                sock.discard_input();
+                let _ = sock.drop_membership(Membership::Multicast(SLOW_PROTOCOLS_MAC));
+                if let Some(mac) = extra_unicast {
+                    let _ = sock.drop_membership(Membership::Unicast(mac));
+                }
                 self.leaving.push(Leaving {
                     id,
                     sock,
+                    name,
+                    take_down,
                     until: now + GOODBYE_WAIT,
                 });
             } else {
@@ -370,9 +367,16 @@ impl Daemon {
     /// Close the sockets of departed ports whose goodbye time is up, or whose handle a new
     /// port took (the core drops a goodbye whose handle is reused).
     pub(crate) fn expire_leaving(&mut self, now: Instant) {
-        let ports = &self.ports;
-        self.leaving
-            .retain(|l| l.until > now && ports[l.id.index()].is_none());
+        let (ports, bond, netdev) = (&self.ports, &self.bond, &self.netdev);
+        self.leaving.retain(|l| {
+            let keep = l.until > now && ports[l.id.index()].is_none() && bond.goodbye_pending(l.id);
+            if !keep && l.take_down {
+                if let Err(e) = netdev.set_up(&l.name, false) {
+                    say!("{}: cannot take it down again: {e}", l.name);
+                }
+            }
+            keep
+        });
     }
 
     /// Carry out a MAC change the bond asked for.
@@ -579,23 +583,54 @@ fn recover_leftover(netdev: &NetDev, name: &str, path: &Path) {
         "{name}: restoring state left by a bondd that did not exit cleanly{left_by}: {}",
         what.join(", ")
     );
-    if mac != state.mac {
-        if let Err(e) = netdev.set_mac_any_state(name, state.mac) {
-            say!("{name}: cannot restore MAC {}: {e}", state.mac);
+    put_back(
+        netdev,
+        name,
+        PutBack {
+            mac: (mac != state.mac).then_some(state.mac),
+            mtu: (mtu != state.mtu).then_some(state.mtu),
+            isolation: Some(iso),
+            take_down,
+        },
+    );
+    if let Err(e) = port_state::remove(path) {
+        say!("{name}: cannot remove {}: {e}", path.display());
+    }
+}
+
+/// What [`put_back`] restores on a port.
+struct PutBack {
+    /// The MAC to program back, if it differs.
+    mac: Option<EthernetAddress>,
+    /// The MTU to set back, if it differs.
+    mtu: Option<u32>,
+    /// The IP-stack settings to undo.
+    isolation: Option<Isolation>,
+    /// Take the interface down (it was down before it joined).
+    take_down: bool,
+}
+
+/// Put port `name` back as it was before it joined: when it leaves, and from a state file a
+/// killed bondd left. Errors are logged, not returned: the next step must still be tried.
+fn put_back(netdev: &NetDev, name: &str, what: PutBack) {
+    if let Some(mac) = what.mac {
+        match netdev.set_mac_any_state(name, mac) {
+            Ok(()) => say!("{name}: MAC restored to {mac}"),
+            Err(e) => say!("{name}: cannot restore MAC {mac}: {e}"),
         }
     }
-    if mtu != state.mtu {
-        if let Err(e) = netdev.set_mtu(name, state.mtu) {
-            say!("{name}: cannot restore MTU {}: {e}", state.mtu);
+    if let Some(mtu) = what.mtu {
+        match netdev.set_mtu(name, mtu) {
+            Ok(()) => say!("{name}: MTU restored to {mtu}"),
+            Err(e) => say!("{name}: cannot restore MTU {mtu}: {e}"),
         }
     }
-    iso.restore(netdev);
-    if take_down {
+    if let Some(iso) = what.isolation {
+        iso.restore(netdev);
+    }
+    if what.take_down {
         if let Err(e) = netdev.set_up(name, false) {
             say!("{name}: cannot take it down again: {e}");
         }
-    }
-    if let Err(e) = port_state::remove(path) {
-        say!("{name}: cannot remove {}: {e}", path.display());
     }
 }

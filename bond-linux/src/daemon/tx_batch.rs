@@ -40,6 +40,8 @@ impl TxBatch {
         for i in 0..BATCH {
             let slot = &mut self.buf[i * self.slot_len..(i + 1) * self.slot_len];
             match read(slot)? {
+                // A TAP read never returns more than the slot; the largest TAP frame (64 KiB
+                // + Ethernet, VLAN and virtio-net headers) fits a slot of FRAME_BUF.
                 Some(n) => self.lens[i] = n.min(self.slot_len),
                 None => return Ok(i),
             }
@@ -105,7 +107,7 @@ mod tests {
     fn fill_stops_at_a_full_batch_and_passes_errors_on() {
         let mut b = TxBatch::new(16, 1);
         assert_eq!(b.fill(|_| Ok(Some(99))).unwrap(), BATCH);
-        // A length beyond the slot (cannot happen with a real read) is clamped, not trusted.
+        // A length beyond the slot (a read never returns one) is clamped, not trusted.
         assert_eq!(b.frame(BATCH - 1).len(), VNET_HDR_LEN + 16);
         let err = b.fill(|_| Err(io::Error::other("gone"))).unwrap_err();
         assert_eq!(err.to_string(), "gone");
