@@ -79,6 +79,16 @@ fn active_backup_ping_status_and_failover() {
     assert_ping(&lab, &a, "10.213.1.2", "after failover");
     let text = String::from_utf8(lab.bondctl(0, &["status"]).stdout).unwrap();
     assert!(text.contains("Currently Active Slave: a1\n"), "{text}");
+
+    // Without link events, the TAP's MTU and admin state are polled with miimon too.
+    support::run_ok("ip", &["-n", &a, "link", "set", "bond0", "mtu", "1400"]);
+    support::wait_until(Duration::from_secs(2), "a1 follows the bond MTU", || {
+        lab.mtu(&a, "a1") == 1400
+    });
+    support::run_ok("ip", &["-n", &a, "link", "set", "bond0", "down"]);
+    lab.wait_status(0, Duration::from_secs(2), "bond down", |s| s["up"] == false);
+    support::run_ok("ip", &["-n", &a, "link", "set", "bond0", "up"]);
+    lab.wait_status(0, Duration::from_secs(2), "bond up", |s| s["up"] == true);
 }
 
 #[test]
