@@ -92,31 +92,25 @@ impl VnetHdr {
 mod tests {
     use super::*;
 
+    /// A TCPv4 super-frame with its checksum still to do.
+    const TSO: VnetHdr = VnetHdr {
+        flags: F_NEEDS_CSUM,
+        gso_type: 1,
+        hdr_len: 66,
+        gso_size: 1448,
+        csum_start: 34,
+        csum_offset: 16,
+    };
+
     #[test]
     fn parse_emit_round_trip() {
-        let h = VnetHdr {
-            flags: F_NEEDS_CSUM,
-            gso_type: 1,
-            hdr_len: 66,
-            gso_size: 1448,
-            csum_start: 34,
-            csum_offset: 16,
-        };
-        assert_eq!(VnetHdr::parse(&h.emit()), h);
+        assert_eq!(VnetHdr::parse(&TSO.emit()), TSO);
         assert_eq!(VnetHdr::PLAIN.emit(), [0; VNET_HDR_LEN]);
     }
 
     #[test]
     fn vlan_shift_moves_frame_offsets_only() {
-        let h = VnetHdr {
-            flags: F_NEEDS_CSUM,
-            gso_type: 1,
-            hdr_len: 66,
-            gso_size: 1448,
-            csum_start: 34,
-            csum_offset: 16,
-        };
-        let s = h.shifted(4);
+        let s = TSO.shifted(4);
         assert_eq!((s.hdr_len, s.csum_start, s.csum_offset), (70, 38, 16));
         assert_eq!(s.gso_size, 1448);
         // Without NEEDS_CSUM the checksum fields mean nothing and stay; no hdr_len stays 0.

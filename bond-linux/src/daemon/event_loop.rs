@@ -362,18 +362,22 @@ impl Daemon {
         let Some(port) = self.ports[id.index()].as_ref() else {
             return;
         };
-        let sample = if u.carrier() {
-            // As Linux re-reads speed and duplex on every carrier change.
-            let (speed_mbps, duplex) = self.netdev.speed_duplex(&port.name);
-            LinkSample {
-                up: true,
-                speed_mbps,
-                duplex,
-            }
-        } else {
-            LinkSample::DOWN
-        };
+        let sample = self.link_sample(&port.name, u.carrier());
         self.feed_link(now, id, sample);
+    }
+
+    /// The link sample of interface `name` with `carrier`: as Linux, speed and duplex are read
+    /// again on every carrier change.
+    fn link_sample(&self, name: &str, carrier: bool) -> LinkSample {
+        if !carrier {
+            return LinkSample::DOWN;
+        }
+        let (speed_mbps, duplex) = self.netdev.speed_duplex(name);
+        LinkSample {
+            up: true,
+            speed_mbps,
+            duplex,
+        }
     }
 
     /// `ip link set NAME down|up` on the TAP takes the bond down or up, as on a kernel bond
@@ -500,16 +504,7 @@ impl Daemon {
         if carrier == port.link.up && !full {
             return;
         }
-        let sample = if carrier {
-            let (speed_mbps, duplex) = self.netdev.speed_duplex(&port.name);
-            LinkSample {
-                up: true,
-                speed_mbps,
-                duplex,
-            }
-        } else {
-            LinkSample::DOWN
-        };
+        let sample = self.link_sample(&port.name, carrier);
         self.feed_link(now, id, sample);
     }
 
