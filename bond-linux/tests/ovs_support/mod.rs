@@ -16,7 +16,6 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub(crate) use crate::support::{run_ok, terminate};
@@ -26,8 +25,6 @@ pub(crate) const BONDCTL: &str = env!("CARGO_BIN_EXE_bondctl");
 const OVS_SCHEMA: &str = "/usr/share/openvswitch/vswitch.ovsschema";
 /// The OVS bond's name.
 pub(crate) const OVS_BOND: &str = "ovsbond";
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -96,14 +93,7 @@ impl OvsLab {
         if !crate::support::may_run(test, unavailable()) {
             return None;
         }
-        let tag = format!(
-            "ovstest-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        let dir = std::env::temp_dir().join(&tag);
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let (tag, dir) = crate::support::scratch("ovstest");
         let mut lab = Self {
             control: dir.join("bondd.sock"),
             sw: format!("{tag}-sw"),

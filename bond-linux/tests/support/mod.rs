@@ -90,6 +90,20 @@ pub(crate) struct Lab {
     pub(crate) daemons: Vec<Daemon>,
 }
 
+/// A name unique to this test (`<prefix>-<pid>-<n>`; tests run on parallel threads of one
+/// process) and an empty scratch directory of that name.
+pub(crate) fn scratch(prefix: &str) -> (String, PathBuf) {
+    let tag = format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let dir = std::env::temp_dir().join(&tag);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    (tag, dir)
+}
+
 impl Lab {
     /// A new lab, or `None` (after a loud `SKIPPED:` line) where the tests cannot run. With
     /// `CI=true` they must run: panic instead.
@@ -97,14 +111,7 @@ impl Lab {
         if !may_run(test, unavailable()) {
             return None;
         }
-        let tag = format!(
-            "bondtest-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        let dir = std::env::temp_dir().join(&tag);
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let (tag, dir) = scratch("bondtest");
         Some(Self {
             tag,
             dir,
